@@ -1,0 +1,1 @@
+"""Channel adapters: platform payload <-> neutral types. Translation only."""

@@ -1,0 +1,250 @@
+"""Curated answers read from `content/<lang>/<key>.yml`, and their validation.
+
+The files are the seed and the exchange format; the store keeps them in memory
+so that the per-message path never touches the disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core import ContentEntry, DangerPhrases
+from nlu.normalize import normalize_text
+
+MAX_TEXT_CHARS = 1000
+MAX_TITLE_CHARS = 24
+DANGER_KEY = "danger_phrases"
+
+# Engine messages the code asks for by name; `content check` proves they exist.
+SYSTEM_KEYS = (
+    "fallback",
+    "nlu_unavailable",
+    "empty_message",
+    "message_too_long",
+    "unsupported_language",
+    "unsupported_media",
+    "location_received",
+    "contact_received",
+    "group_chat",
+    "not_understood",
+    "crisis_support",
+    "handoff_opened",
+    "privacy_notice",
+    "delete_confirm",
+    "delete_done",
+    "delete_cancelled",
+    "outdated_note",
+    "language_prompt",
+)
+
+
+class ContentError(Exception):
+    """The content folder cannot be loaded; the message names the file."""
+
+
+def _as_date(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _as_tuple(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(item) for item in value)
+
+
+def entry_from_mapping(data: Mapping[str, Any], language: str) -> ContentEntry:
+    return ContentEntry(
+        key=str(data["key"]),
+        language=language,
+        kind=str(data.get("kind", "intent")),
+        title=str(data.get("title", "")),
+        text=str(data.get("text", "")).strip(),
+        options=_as_tuple(data.get("options")),
+        sources=_as_tuple(data.get("source")),
+        reviewed_on=_as_date(data.get("reviewed_on")),
+        needs_review=bool(data.get("needs_review", False)),
+        review_notes=str(data.get("review_notes") or ""),
+        expires_on=_as_date(data.get("expires_on")),
+        test_questions=_as_tuple(data.get("test_questions")),
+    )
+
+
+@dataclass
+class ContentBundle:
+    """Everything in the content folder, per language."""
+
+    entries: dict[str, dict[str, ContentEntry]] = field(default_factory=dict)
+    danger: dict[str, DangerPhrases] = field(default_factory=dict)
+    raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+
+def load_bundle(content_dir: Path, languages: Iterable[str]) -> ContentBundle:
+    bundle = ContentBundle()
+    for language in languages:
+        folder = content_dir / language
+        if not folder.is_dir():
+            raise ContentError(f"missing content folder {folder}")
+        bundle.entries[language] = {}
+        bundle.raw[language] = {}
+        for path in sorted(folder.glob("*.yml")):
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except yaml.YAMLError as exc:
+                raise ContentError(f"{path}: not valid YAML: {exc}") from exc
+            if not isinstance(data, dict) or "key" not in data:
+                raise ContentError(f"{path}: expected a mapping with a 'key'")
+            bundle.raw[language][path.stem] = data
+            if data["key"] == DANGER_KEY:
+                bundle.danger[language] = DangerPhrases(
+                    emergency=tuple(normalize_text(p) for p in data.get("emergency") or ()),
+                    crisis=tuple(normalize_text(p) for p in data.get("crisis") or ()),
+                )
+                continue
+            bundle.entries[language][path.stem] = entry_from_mapping(data, language)
+    return bundle
+
+
+class FileContentStore:
+    """Content served from the files, loaded once at start-up."""
+
+    def __init__(self, bundle: ContentBundle, default_language: str) -> None:
+        self._bundle = bundle
+        self._default = default_language
+        merged_emergency: list[str] = []
+        merged_crisis: list[str] = []
+        for phrases in bundle.danger.values():
+            merged_emergency.extend(phrases.emergency)
+            merged_crisis.extend(phrases.crisis)
+        # One list for all languages: a person in danger may write in either.
+        self._danger = DangerPhrases(
+            emergency=tuple(dict.fromkeys(p for p in merged_emergency if p)),
+            crisis=tuple(dict.fromkeys(p for p in merged_crisis if p)),
+        )
+
+    @classmethod
+    def from_dir(
+        cls, content_dir: Path, languages: Iterable[str], default_language: str
+    ) -> FileContentStore:
+        return cls(load_bundle(content_dir, languages), default_language)
+
+    def has(self, language: str, key: str) -> bool:
+        return key in self._bundle.entries.get(language, {})
+
+    def get(self, language: str, key: str) -> ContentEntry:
+        entries = self._bundle.entries.get(language) or self._bundle.entries[self._default]
+        if key in entries:
+            return entries[key]
+        return self._bundle.entries[self._default][key]
+
+    def danger_phrases(self) -> DangerPhrases:
+        return self._danger
+
+    def keys(self, language: str) -> list[str]:
+        return sorted(self._bundle.entries.get(language, {}))
+
+
+@dataclass
+class CheckReport:
+    errors: list[str] = field(default_factory=list)
+    needs_review: list[ContentEntry] = field(default_factory=list)
+    expired: list[ContentEntry] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _check_entry(entry: ContentEntry, keys: set[str], report: CheckReport) -> None:
+    where = f"{entry.language}/{entry.key}.yml"
+    if entry.kind not in {"intent", "system"}:
+        report.errors.append(f"{where}: kind must be intent or system, not {entry.kind!r}")
+    if not entry.text:
+        report.errors.append(f"{where}: text is empty")
+    if len(entry.text) > MAX_TEXT_CHARS:
+        report.errors.append(
+            f"{where}: text has {len(entry.text)} characters (max {MAX_TEXT_CHARS});"
+            " shorten it and move details to a follow-up option"
+        )
+    if not entry.title or len(entry.title) > MAX_TITLE_CHARS:
+        report.errors.append(f"{where}: title must have 1-{MAX_TITLE_CHARS} characters")
+    if not entry.sources:
+        report.errors.append(f"{where}: source is missing")
+    if not entry.reviewed_on or not _DATE.match(entry.reviewed_on):
+        report.errors.append(f"{where}: reviewed_on must be a YYYY-MM-DD date")
+    if entry.expires_on and not _DATE.match(entry.expires_on):
+        report.errors.append(f"{where}: expires_on must be a YYYY-MM-DD date")
+    if entry.needs_review and not entry.review_notes:
+        report.errors.append(f"{where}: needs_review is set but review_notes says nothing")
+    for option in entry.options:
+        if option not in keys:
+            report.errors.append(f"{where}: option {option!r} is not a content key")
+
+
+def check_bundle(
+    bundle: ContentBundle,
+    intents: Iterable[str],
+    today: dt.date | None = None,
+) -> CheckReport:
+    """Structure, es/en parity, length and coverage; lists entries staff must review."""
+    today = today or dt.date.today()
+    report = CheckReport()
+    languages = list(bundle.entries)
+    if not languages:
+        report.errors.append("no content languages loaded")
+        return report
+    first = languages[0]
+    for language in languages:
+        keys = set(bundle.entries[language])
+        for path_key, entry in bundle.entries[language].items():
+            if path_key != entry.key:
+                report.errors.append(f"{language}/{path_key}.yml: key is {entry.key!r}")
+            _check_entry(entry, keys, report)
+        for intent in intents:
+            if intent not in keys:
+                report.errors.append(f"{language}: no answer for intent {intent!r}")
+            elif bundle.entries[language][intent].kind != "intent":
+                report.errors.append(f"{language}/{intent}.yml: kind must be intent")
+        for system_key in SYSTEM_KEYS:
+            if system_key not in keys:
+                report.errors.append(f"{language}: missing system message {system_key!r}")
+        if language not in bundle.danger:
+            report.errors.append(f"{language}: missing {DANGER_KEY}.yml")
+        elif not bundle.danger[language].emergency or not bundle.danger[language].crisis:
+            report.errors.append(f"{language}/{DANGER_KEY}.yml: emergency and crisis lists needed")
+        if language == first:
+            continue
+        reference = bundle.entries[first]
+        for key in sorted(set(reference) ^ keys):
+            missing_in = language if key in reference else first
+            report.errors.append(f"{missing_in}: key {key!r} exists in only one language")
+        for key in sorted(set(reference) & keys):
+            a, b = reference[key], bundle.entries[language][key]
+            if a.options != b.options:
+                report.errors.append(f"{key}: options differ between {first} and {language}")
+            if a.kind != b.kind:
+                report.errors.append(f"{key}: kind differs between {first} and {language}")
+            if a.needs_review != b.needs_review:
+                report.errors.append(f"{key}: needs_review differs between {first} and {language}")
+    for entry in bundle.entries[first].values():
+        if entry.needs_review:
+            report.needs_review.append(entry)
+        if entry.expires_on and _DATE.match(entry.expires_on):
+            if dt.date.fromisoformat(entry.expires_on) < today:
+                report.expired.append(entry)
+    return report

@@ -1,0 +1,191 @@
+"""Neutral types shared by channels, the engine, handlers and storage.
+
+Only the standard library is imported here, so that every other layer can
+depend on this module without pulling in a vendor SDK.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class MessageKind(StrEnum):
+    """What a person sent; anything other than TEXT cannot be classified."""
+
+    TEXT = "text"
+    VOICE = "voice"
+    AUDIO = "audio"
+    VIDEO = "video"
+    IMAGE = "image"
+    DOCUMENT = "document"
+    STICKER = "sticker"
+    LOCATION = "location"
+    CONTACT = "contact"
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A message from any channel, after the adapter stripped the platform format.
+
+    `user_id` is the platform's own id (chat id, phone number); storage hashes it
+    and never keeps it in plain text. `payload` carries a button's hidden value.
+    """
+
+    channel: str
+    user_id: str
+    text: str = ""
+    kind: MessageKind = MessageKind.TEXT
+    message_id: str | None = None
+    payload: str | None = None
+    is_private_chat: bool = True
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice shown as a button where the channel can, as numbered text elsewhere."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    content_key: str | None = None
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    """What the classifier thinks; `ranking` is best-first and excludes the fallback label."""
+
+    intent: str
+    confidence: float
+    ranking: tuple[tuple[str, float], ...] = ()
+
+    def score(self, intent: str) -> float:
+        for name, confidence in self.ranking:
+            if name == intent:
+                return confidence
+        return self.confidence if intent == self.intent else 0.0
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    """A marker that a person from the team must take over; later layers act on it."""
+
+    reason: str
+    urgency: Urgency
+
+
+@dataclass
+class EngineResult:
+    """Everything the engine decided about one message."""
+
+    replies: list[Reply]
+    language: str
+    intent: str | None = None
+    confidence: float | None = None
+    handoff: HandoffRequest | None = None
+    route: str = "answer"
+    duplicate: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "intent": self.intent,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "language": self.language,
+            "route": self.route,
+            "replies": [
+                {
+                    "text": reply.text,
+                    "buttons": [{"label": b.label, "payload": b.payload} for b in reply.buttons],
+                }
+                for reply in self.replies
+            ],
+            "handoff": None
+            if self.handoff is None
+            else {"reason": self.handoff.reason, "urgency": self.handoff.urgency.value},
+        }
+
+
+class NLUUnavailableError(Exception):
+    """The classifier could not be reached or answered nonsense; the engine degrades."""
+
+
+class IntentClassifier(Protocol):
+    async def classify(self, text: str) -> IntentResult: ...
+
+
+@dataclass(frozen=True)
+class ContentEntry:
+    """One curated answer in one language."""
+
+    key: str
+    language: str
+    kind: str
+    title: str
+    text: str
+    options: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    reviewed_on: str | None = None
+    needs_review: bool = False
+    review_notes: str = ""
+    expires_on: str | None = None
+    test_questions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DangerPhrases:
+    emergency: tuple[str, ...]
+    crisis: tuple[str, ...]
+
+
+class ContentStore(Protocol):
+    """Read access to the published answers; implementations may reload at any time."""
+
+    def get(self, language: str, key: str) -> ContentEntry: ...
+
+    def has(self, language: str, key: str) -> bool: ...
+
+    def danger_phrases(self) -> DangerPhrases: ...
+
+
+@dataclass
+class UserState:
+    """What the engine remembers between two messages of one person."""
+
+    language: str | None = None
+    language_locked: bool = False
+    last_options: list[str] = field(default_factory=list)
+    pending_action: str | None = None
+    greeted: bool = False
+
+
+class StateStore(Protocol):
+    """Per-user conversation state and inbound idempotency."""
+
+    async def load(self, channel: str, user_id: str) -> UserState: ...
+
+    async def save(self, channel: str, user_id: str, state: UserState) -> None: ...
+
+    async def first_time_seen(self, channel: str, message_id: str) -> bool:
+        """True the first time a message id is offered, False for every repeat."""
+        ...
+
+
+class OutputChannel(Protocol):
+    """Where replies go; each channel renders buttons its own way."""
+
+    async def send(self, user_id: str, replies: Sequence[Reply]) -> None: ...

@@ -1,0 +1,261 @@
+"""The conversation engine: one IncomingMessage in, one EngineResult out.
+
+Order matters and is the safety argument of the product: duplicates are
+dropped first, then danger phrases are checked on the raw text before any
+length limit, language check, menu shortcut or NLU call can divert the message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.core import (
+    ContentStore,
+    EngineResult,
+    HandoffRequest,
+    IncomingMessage,
+    IntentClassifier,
+    IntentResult,
+    MessageKind,
+    NLUUnavailableError,
+    Reply,
+    StateStore,
+    Urgency,
+    UserState,
+)
+from bot.language import LanguageDetector
+from bot.text_guard import TextVerdict, Vocabulary, judge_text
+from handlers.answers import answer, buttons_for, topic_from_payload
+from handlers.fallback import fallback_reply
+from handlers.language import requested_language
+from handlers.menu import MENU_KEY, choice_from_number, menu_options, menu_reply
+from handlers.safety import Danger, DangerMatcher, content_key_for, danger_from_intent, handoff_for
+
+log = logging.getLogger(__name__)
+
+HUMAN_KEY = "talk_to_human"
+LANGUAGE_KEY = "change_language"
+# Intents whose answer ends with the menu so the person always has a next step.
+WITH_MENU = frozenset({"greet", "out_of_scope", "thank"})
+MEDIA_KINDS = frozenset(
+    {
+        MessageKind.VOICE,
+        MessageKind.AUDIO,
+        MessageKind.VIDEO,
+        MessageKind.IMAGE,
+        MessageKind.DOCUMENT,
+        MessageKind.STICKER,
+        MessageKind.OTHER,
+    }
+)
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    languages: tuple[str, ...]
+    default_language: str
+    max_message_chars: int
+    fallback_threshold: float
+    safety_threshold: float
+    min_known_word_share: float
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        config: EngineConfig,
+        classifier: IntentClassifier,
+        content: ContentStore,
+        states: StateStore,
+        detector: LanguageDetector,
+        vocabulary: Vocabulary,
+    ) -> None:
+        self._config = config
+        self._classifier = classifier
+        self._content = content
+        self._states = states
+        self._detector = detector
+        self._vocabulary = vocabulary
+        self._danger_source = content.danger_phrases()
+        self._danger_matcher = DangerMatcher(self._danger_source)
+
+    def _danger_scan(self, text: str) -> Danger | None:
+        phrases = self._content.danger_phrases()
+        if phrases is not self._danger_source:  # staff published a new list
+            self._danger_source, self._danger_matcher = phrases, DangerMatcher(phrases)
+        return self._danger_matcher.scan(text)
+
+    async def handle(self, message: IncomingMessage) -> EngineResult:
+        if message.message_id and not await self._states.first_time_seen(
+            message.channel, message.message_id
+        ):
+            return EngineResult(replies=[], language="", route="duplicate", duplicate=True)
+        state = await self._states.load(message.channel, message.user_id)
+        result = await self._route(message, state)
+        state.last_options = [
+            key
+            for reply in result.replies
+            for key in (topic_from_payload(b.payload) for b in reply.buttons)
+            if key
+        ] or state.last_options
+        await self._states.save(message.channel, message.user_id, state)
+        log.info(
+            "message handled",
+            extra={
+                "channel": message.channel,
+                "route": result.route,
+                "intent": result.intent,
+                "confidence": result.confidence,
+                "language": result.language,
+            },
+        )
+        return result
+
+    def _language(self, state: UserState, message: IncomingMessage) -> str:
+        hint = message.language_hint if message.language_hint in self._config.languages else None
+        return state.language or hint or self._config.default_language
+
+    def _reply(self, language: str, key: str, route: str, **kwargs: object) -> EngineResult:
+        return EngineResult(
+            replies=[answer(self._content, language, key)],
+            language=language,
+            route=route,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    def _with_menu(self, language: str, key: str) -> list[Reply]:
+        return [answer(self._content, language, key, extra_options=(MENU_KEY,))]
+
+    async def _route(self, message: IncomingMessage, state: UserState) -> EngineResult:
+        language = self._language(state, message)
+        if not message.is_private_chat:
+            return self._reply(language, "group_chat", "group_chat")
+        if message.kind is MessageKind.LOCATION:
+            return self._reply(language, "location_received", "location")
+        if message.kind is MessageKind.CONTACT:
+            return self._reply(language, "contact_received", "contact")
+        if message.kind in MEDIA_KINDS:
+            return EngineResult(
+                replies=self._with_menu(language, "unsupported_media"),
+                language=language,
+                route="media",
+            )
+        if message.payload:
+            chosen = topic_from_payload(message.payload)
+            if chosen and self._content.has(language, chosen):
+                return self._answer_intent(chosen, 1.0, language, state, route="button")
+
+        text = message.text
+        danger = self._danger_scan(text)
+        detection = self._detector.detect(text) if text else None
+        if detection is not None and detection.supported and detection.language:
+            if not state.language_locked:
+                state.language = detection.language
+                language = detection.language
+        if danger is not None:
+            return self._danger(danger, language, None)
+
+        verdict = judge_text(text, self._config.max_message_chars)
+        if verdict is TextVerdict.EMPTY:
+            return self._reply(language, "empty_message", "empty")
+        if verdict is TextVerdict.TOO_LONG:
+            return self._reply(language, "message_too_long", "too_long")
+        if verdict is TextVerdict.NO_WORDS:
+            return EngineResult(
+                replies=self._with_menu(language, "not_understood"),
+                language=language,
+                route="no_words",
+            )
+
+        chosen = choice_from_number(text, state.last_options or menu_options(self._content, language))
+        if chosen is not None:
+            return self._answer_intent(chosen, 1.0, language, state, route="number")
+
+        if detection is not None and not detection.supported:
+            return self._reply(language, "unsupported_language", "other_language")
+
+        if self._vocabulary.known_share(text) < self._config.min_known_word_share:
+            return EngineResult(
+                replies=self._with_menu(language, "not_understood"),
+                language=language,
+                route="unknown_words",
+            )
+
+        try:
+            result = await self._classifier.classify(text)
+        except NLUUnavailableError as exc:
+            log.warning("NLU unavailable, answering with the menu: %s", exc)
+            return EngineResult(
+                replies=[answer(self._content, language, "nlu_unavailable")],
+                language=language,
+                route="nlu_unavailable",
+            )
+
+        intent_danger = danger_from_intent(result, self._config.safety_threshold)
+        if intent_danger is not None:
+            return self._danger(intent_danger, language, result)
+        if result.confidence < self._config.fallback_threshold:
+            return EngineResult(
+                replies=[fallback_reply(self._content, language, result)],
+                language=language,
+                intent=result.intent,
+                confidence=result.confidence,
+                route="fallback",
+            )
+        return self._answer_intent(result.intent, result.confidence, language, state, text=text)
+
+    def _danger(self, danger: Danger, language: str, result: IntentResult | None) -> EngineResult:
+        key = content_key_for(danger)
+        return EngineResult(
+            replies=[answer(self._content, language, key)],
+            language=language,
+            intent=key if result is None else result.intent,
+            confidence=None if result is None else result.confidence,
+            handoff=handoff_for(danger),
+            route=f"safety_{danger.value}",
+        )
+
+    def _answer_intent(
+        self,
+        intent: str,
+        confidence: float,
+        language: str,
+        state: UserState,
+        route: str = "answer",
+        text: str = "",
+    ) -> EngineResult:
+        handoff: HandoffRequest | None = None
+        if intent == LANGUAGE_KEY:
+            language = requested_language(text, language, self._config.languages) if text else (
+                language
+            )
+            state.language = language
+            state.language_locked = True
+            replies = [answer(self._content, language, LANGUAGE_KEY, extra_options=(MENU_KEY,))]
+        elif intent == "trafficking_emergency":
+            return self._danger(Danger.EMERGENCY, language, IntentResult(intent, confidence))
+        elif intent == MENU_KEY:
+            replies = [menu_reply(self._content, language)]
+        elif intent == HUMAN_KEY:
+            handoff = HandoffRequest(reason=HUMAN_KEY, urgency=Urgency.NORMAL)
+            replies = [answer(self._content, language, HUMAN_KEY)]
+        elif intent in WITH_MENU:
+            replies = self._with_menu(language, intent)
+        elif self._content.has(language, intent):
+            replies = [answer(self._content, language, intent)]
+        else:
+            replies = [
+                Reply(
+                    text=self._content.get(language, "fallback").text,
+                    buttons=buttons_for(self._content, language, [MENU_KEY]),
+                )
+            ]
+        return EngineResult(
+            replies=replies,
+            language=language,
+            intent=intent,
+            confidence=confidence,
+            handoff=handoff,
+            route=route,
+        )

@@ -1,0 +1,33 @@
+"""In-process state store: the default until the database layer takes over, and the tests' store."""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+
+from bot.core import UserState
+
+
+class InMemoryStateStore:
+    """Implements `StateStore`; processed message ids are kept in a bounded LRU."""
+
+    def __init__(self, dedupe_size: int = 10_000) -> None:
+        self._states: dict[tuple[str, str], UserState] = {}
+        self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
+        self._dedupe_size = dedupe_size
+
+    async def load(self, channel: str, user_id: str) -> UserState:
+        return copy.deepcopy(self._states.get((channel, user_id), UserState()))
+
+    async def save(self, channel: str, user_id: str, state: UserState) -> None:
+        self._states[(channel, user_id)] = copy.deepcopy(state)
+
+    async def first_time_seen(self, channel: str, message_id: str) -> bool:
+        key = (channel, message_id)
+        if key in self._seen:
+            self._seen.move_to_end(key)
+            return False
+        self._seen[key] = None
+        if len(self._seen) > self._dedupe_size:
+            self._seen.popitem(last=False)
+        return True

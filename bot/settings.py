@@ -1,0 +1,128 @@
+"""Settings: `config.yml` for what may be public, the environment for secrets.
+
+Everything is resolved once, in the composition root, and passed down; no
+module reads the environment on its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A setting is missing or invalid; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class NLUSettings:
+    url: str
+    port: int
+    auth_token: str
+    timeout_seconds: float
+    startup_timeout_seconds: float
+    fallback_threshold: float
+    safety_threshold: float
+    min_known_word_share: float
+    models_dir: Path
+    data_dir: Path
+    config: Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    mode: str
+    data_dir: Path
+    host: str
+    port: int
+    nlu: NLUSettings
+    content_dir: Path
+    default_language: str
+    languages: tuple[str, ...]
+    max_message_chars: int
+    dedupe_cache_size: int
+    retention_days: int
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+
+def _override(raw: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """Apply VENTANILLA_<SECTION>_<KEY> variables on top of the YAML values."""
+    merged: dict[str, Any] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in raw.items()}
+    for name, value in env.items():
+        if not name.startswith("VENTANILLA_") or name == "VENTANILLA_SECRET_KEY":
+            continue
+        parts = name[len("VENTANILLA_") :].lower().split("_", 1)
+        if parts[0] in merged and isinstance(merged[parts[0]], dict) and len(parts) == 2:
+            section = merged[parts[0]]
+            if parts[1] in section:
+                section[parts[1]] = yaml.safe_load(value)
+        elif len(parts) == 2 and f"{parts[0]}_{parts[1]}" in merged:
+            merged[f"{parts[0]}_{parts[1]}"] = yaml.safe_load(value)
+        elif parts[0] in merged and len(parts) == 1:
+            merged[parts[0]] = yaml.safe_load(value)
+    return merged
+
+
+def _path(value: str | os.PathLike[str], root: Path) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else root / path
+
+
+def load_settings(
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    root: Path = PROJECT_ROOT,
+) -> Settings:
+    env = dict(os.environ if env is None else env)
+    config_path = config_path or _path(env.get("VENTANILLA_CONFIG", "config.yml"), root)
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise SettingsError(f"config file not found: {config_path}") from exc
+    raw = _override(raw, env)
+    try:
+        nlu = raw["nlu"]
+        server = raw["server"]
+        content = raw["content"]
+        settings = Settings(
+            mode=str(raw.get("mode", "development")),
+            data_dir=_path(raw.get("data_dir", "data"), root),
+            host=str(server["host"]),
+            port=int(server["port"]),
+            nlu=NLUSettings(
+                url=env.get("NLU_URL", str(nlu.get("url") or "")).rstrip("/"),
+                port=int(nlu["port"]),
+                auth_token=env.get("NLU_AUTH_TOKEN", ""),
+                timeout_seconds=float(nlu["timeout_seconds"]),
+                startup_timeout_seconds=float(nlu["startup_timeout_seconds"]),
+                fallback_threshold=float(nlu["fallback_threshold"]),
+                safety_threshold=float(nlu["safety_threshold"]),
+                min_known_word_share=float(nlu["min_known_word_share"]),
+                models_dir=_path(nlu["models_dir"], root),
+                data_dir=_path(nlu["data_dir"], root),
+                config=_path(nlu["config"], root),
+            ),
+            content_dir=_path(content["dir"], root),
+            default_language=str(content["default_language"]),
+            languages=tuple(content["languages"]),
+            max_message_chars=int(raw["messages"]["max_chars"]),
+            dedupe_cache_size=int(raw["messages"]["dedupe_cache_size"]),
+            retention_days=int(raw["privacy"]["retention_days"]),
+            env=env,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SettingsError(f"invalid setting in {config_path}: {exc}") from exc
+    if settings.mode not in {"development", "production"}:
+        raise SettingsError(f"mode must be development or production, not {settings.mode!r}")
+    return settings

@@ -1,0 +1,1 @@
+"""What to answer: intent -> replies. Reads content; never imports a channel SDK or the database."""

@@ -1,0 +1,1 @@
+"""The Rasa NLU project (config, training data) and the app's side of it: client, server, train, eval."""

@@ -1,0 +1,80 @@
+"""HTTP client for Rasa's `POST /model/parse`.
+
+Rasa runs in its own Python 3.10 environment, so the app only ever talks to it
+over HTTP; that also keeps parsing off the app's event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bot.core import IntentResult, NLUUnavailableError
+from nlu.normalize import normalize_text
+
+FALLBACK_LABEL = "nlu_fallback"
+
+
+def result_from_rasa(data: dict[str, Any]) -> IntentResult:
+    """Turn Rasa's parse JSON into an IntentResult, keeping real intents in the ranking.
+
+    When Rasa's FallbackClassifier fires it puts `nlu_fallback` on top; the engine
+    decides about low confidence itself, so the label is dropped here and the
+    best real intent is reported with its own confidence.
+    """
+    ranking_raw = data.get("intent_ranking") or []
+    ranking = tuple(
+        (str(item["name"]), float(item.get("confidence") or 0.0))
+        for item in ranking_raw
+        if item.get("name") and item.get("name") != FALLBACK_LABEL
+    )
+    if not ranking:
+        intent = data.get("intent") or {}
+        name = intent.get("name")
+        if not name or name == FALLBACK_LABEL:
+            raise NLUUnavailableError("NLU answered without any intent")
+        ranking = ((str(name), float(intent.get("confidence") or 0.0)),)
+    best_name, best_confidence = max(ranking, key=lambda item: item[1])
+    return IntentResult(intent=best_name, confidence=best_confidence, ranking=ranking)
+
+
+class RasaClient:
+    """Implements `IntentClassifier` against a running Rasa server."""
+
+    def __init__(
+        self,
+        base_url: str,
+        auth_token: str = "",
+        timeout_seconds: float = 5.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._params = {"token": auth_token} if auth_token else {}
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout_seconds), transport=transport
+        )
+
+    async def classify(self, text: str) -> IntentResult:
+        normalized = normalize_text(text)
+        if not normalized:
+            raise ValueError("text is empty after normalisation; the engine guards this")
+        try:
+            response = await self._client.post(
+                f"{self._base_url}/model/parse", params=self._params, json={"text": normalized}
+            )
+            response.raise_for_status()
+            return result_from_rasa(response.json())
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            # The exception text may hold the URL with the token: keep only its type.
+            raise NLUUnavailableError(f"NLU request failed: {type(exc).__name__}") from None
+
+    async def is_ready(self) -> bool:
+        try:
+            response = await self._client.get(f"{self._base_url}/status", params=self._params)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and bool(response.json().get("model_file"))
+
+    async def aclose(self) -> None:
+        await self._client.aclose()

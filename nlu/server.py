@@ -1,0 +1,148 @@
+"""Start and stop a local Rasa NLU server in its own virtual environment.
+
+Used when no NLU_URL is configured, so one command runs the whole bot. The
+server binds to 127.0.0.1, requires a token, runs quietly (Rasa logs message
+texts at debug level) and has telemetry off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from nlu.client import RasaClient
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class NLUServerError(Exception):
+    """The local NLU server could not be started; the message says why."""
+
+
+def rasa_executable(env: dict[str, str] | None = None) -> Path:
+    env = dict(os.environ if env is None else env)
+    candidate = Path(env.get("RASA_BIN", str(PROJECT_ROOT / ".venv-rasa" / "bin" / "rasa")))
+    if not candidate.exists():
+        raise NLUServerError(
+            f"Rasa is not installed at {candidate}. Run `make setup` (needs Python 3.10)."
+        )
+    return candidate
+
+
+def rasa_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    env.update(
+        {
+            "RASA_TELEMETRY_ENABLED": "false",
+            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL_LIBRARIES": "ERROR",
+            "SANIC_ACCESS_LOG": "False",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+            "PYTHONWARNINGS": "ignore",
+        }
+    )
+    return env
+
+
+def newest_model(models_dir: Path) -> Path | None:
+    models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    return models[-1] if models else None
+
+
+class LocalRasaServer:
+    """A `rasa run --enable-api` child process serving one model."""
+
+    def __init__(
+        self,
+        model: Path,
+        port: int,
+        log_path: Path,
+        auth_token: str | None = None,
+        host: str = "127.0.0.1",
+    ) -> None:
+        self.model = model
+        self.port = port
+        self.host = host
+        self.log_path = log_path
+        self.auth_token = auth_token or secrets.token_urlsafe(24)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        if not self.model.exists():
+            raise NLUServerError(f"no model at {self.model}; run `ventanilla nlu train`")
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [
+            str(rasa_executable()),
+            "run",
+            "--enable-api",
+            "--quiet",
+            "--interface",
+            self.host,
+            "--port",
+            str(self.port),
+            "--auth-token",
+            self.auth_token,
+            "--model",
+            str(self.model),
+        ]
+        with self.log_path.open("ab") as log_file:
+            self._process = subprocess.Popen(
+                command,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=rasa_env(),
+                cwd=str(self.log_path.parent),
+                start_new_session=True,
+            )
+
+    async def wait_until_ready(
+        self, timeout_seconds: float, progress: Callable[[float], None] | None = None
+    ) -> None:
+        client = RasaClient(self.url, self.auth_token, timeout_seconds=2.0)
+        started = time.monotonic()
+        try:
+            while True:
+                if self._process is not None and self._process.poll() is not None:
+                    raise NLUServerError(
+                        f"the NLU server exited with code {self._process.returncode};"
+                        f" see {self.log_path}"
+                    )
+                if await client.is_ready():
+                    return
+                elapsed = time.monotonic() - started
+                if elapsed > timeout_seconds:
+                    raise NLUServerError(
+                        f"the NLU server was not ready after {timeout_seconds:.0f}s;"
+                        f" see {self.log_path}"
+                    )
+                if progress is not None:
+                    progress(elapsed)
+                await asyncio.sleep(1.0)
+        finally:
+            await client.aclose()
+
+    def stop(self) -> None:
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        self._process = None

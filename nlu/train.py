@@ -1,0 +1,124 @@
+"""`ventanilla nlu train`: train a Rasa NLU model from `nlu/data/`.
+
+The examples are normalised (accents, case, stretched letters) into a temporary
+file first, so the model learns exactly the form the client sends at parse time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from nlu.server import NLUServerError, rasa_env, rasa_executable
+from nlu.training_data import Example, load_examples, write_normalized
+
+
+class TrainingError(Exception):
+    """Training failed; the message holds the tail of Rasa's output."""
+
+
+def _progress_lines(stream: Iterable[bytes]) -> Iterable[str]:
+    """Rasa's progress bars end lines with carriage returns; split on both."""
+    buffer = b""
+    for chunk in stream:
+        buffer += chunk
+        while True:
+            cut = min((i for i in (buffer.find(b"\n"), buffer.find(b"\r")) if i >= 0), default=-1)
+            if cut < 0:
+                break
+            line, buffer = buffer[:cut], buffer[cut + 1 :]
+            if line.strip():
+                yield line.decode("utf-8", "replace")
+    if buffer.strip():
+        yield buffer.decode("utf-8", "replace")
+
+
+def train_model(
+    config: Path,
+    out_dir: Path,
+    examples: list[Example] | None = None,
+    data_dir: Path | None = None,
+    name_prefix: str = "nlu",
+    epochs: int | None = None,
+    report: Callable[[str], None] = print,
+) -> Path:
+    """Train and return the path of the new `.tar.gz` model in `out_dir`."""
+    if examples is None:
+        if data_dir is None:
+            raise ValueError("give examples or a data_dir")
+        examples = load_examples(data_dir)
+    if not examples:
+        raise TrainingError("no training examples found")
+    try:
+        rasa = rasa_executable()
+    except NLUServerError as exc:
+        raise TrainingError(str(exc)) from exc
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
+    name = f"{name_prefix}-{stamp}"
+    with tempfile.TemporaryDirectory(prefix="ventanilla-train-") as tmp:
+        data_file = write_normalized(examples, Path(tmp) / "data" / "nlu.yml")
+        config_file = config.resolve()
+        out_dir = out_dir.resolve()
+        if epochs is not None:
+            config_file = Path(tmp) / "config.yml"
+            config_file.write_text(_with_epochs(config.read_text(encoding="utf-8"), epochs))
+        command = [
+            str(rasa),
+            "train",
+            "nlu",
+            "--config",
+            str(config_file),
+            "--nlu",
+            str(data_file),
+            "--out",
+            str(out_dir),
+            "--fixed-model-name",
+            name,
+        ]
+        intents = len({e.intent for e in examples})
+        report(f"Training on {len(examples)} examples of {intents} intents ...")
+        started = time.monotonic()
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=rasa_env(),
+            cwd=tmp,
+        )
+        assert process.stdout is not None
+        tail: list[str] = []
+        last_report = 0.0
+        for line in _progress_lines(iter(lambda: process.stdout.read1(4096), b"")):  # type: ignore[union-attr]
+            tail = [*tail[-30:], line]
+            now = time.monotonic()
+            if "Epochs:" in line and now - last_report >= 2.0:
+                last_report = now
+                report(f"  {line.strip()[:110]}")
+        code = process.wait()
+    model = out_dir / f"{name}.tar.gz"
+    if code != 0 or not model.exists():
+        raise TrainingError("rasa train failed:\n" + "\n".join(tail[-15:]))
+    report(f"Model written to {model} in {time.monotonic() - started:.0f}s")
+    return model
+
+
+def _with_epochs(config_text: str, epochs: int) -> str:
+    """A copy of the pipeline with DIET's epochs changed: tests train a smaller model."""
+    import yaml
+
+    config = yaml.safe_load(config_text)
+    for component in config.get("pipeline", []):
+        if component.get("name") == "DIETClassifier":
+            component["epochs"] = epochs
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+if __name__ == "__main__":  # pragma: no cover - manual use
+    train_model(Path(sys.argv[1]), Path(sys.argv[2]), data_dir=Path(sys.argv[3]))
