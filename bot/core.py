@@ -170,7 +170,7 @@ class UserState:
     language_locked: bool = False
     last_options: list[str] = field(default_factory=list)
     pending_action: str | None = None
-    greeted: bool = False
+    privacy_notice_shown: bool = False
 
 
 class StateStore(Protocol):
@@ -182,6 +182,14 @@ class StateStore(Protocol):
 
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
         """True the first time a message id is offered, False for every repeat."""
+        ...
+
+    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
+        """Keep the exchange (texts only within retention) and open a handoff if asked."""
+        ...
+
+    async def forget(self, channel: str, user_id: str) -> None:
+        """Erase everything stored about one person."""
         ...
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.commands import Commands
 from bot.core import (
     ContentStore,
     EngineResult,
@@ -70,6 +71,7 @@ class Dispatcher:
         states: StateStore,
         detector: LanguageDetector,
         vocabulary: Vocabulary,
+        commands: Commands,
     ) -> None:
         self._config = config
         self._classifier = classifier
@@ -77,6 +79,7 @@ class Dispatcher:
         self._states = states
         self._detector = detector
         self._vocabulary = vocabulary
+        self._commands = commands
         self._danger_source = content.danger_phrases()
         self._danger_matcher = DangerMatcher(self._danger_source)
 
@@ -93,13 +96,28 @@ class Dispatcher:
             return EngineResult(replies=[], language="", route="duplicate", duplicate=True)
         state = await self._states.load(message.channel, message.user_id)
         result = await self._route(message, state)
+        if result.route == "deleted":
+            return result  # nothing about this person may be written again
+        if not state.privacy_notice_shown and result.replies:
+            state.privacy_notice_shown = True
+            notice = answer(self._content, result.language, "privacy_notice")
+            # Danger first: the emergency numbers are never pushed below a notice.
+            if result.route.startswith("safety"):
+                result.replies.append(notice)
+            else:
+                result.replies.insert(0, notice)
         state.last_options = [
             key
             for reply in result.replies
             for key in (topic_from_payload(b.payload) for b in reply.buttons)
             if key
         ] or state.last_options
-        await self._states.save(message.channel, message.user_id, state)
+        try:
+            await self._states.save(message.channel, message.user_id, state)
+            await self._states.record(message, result)
+        except Exception:
+            # The person still gets the answer; staff see the failure in the logs.
+            log.exception("could not store the exchange (route %s)", result.route)
         log.info(
             "message handled",
             extra={
@@ -159,18 +177,28 @@ class Dispatcher:
         verdict = judge_text(text, self._config.max_message_chars)
         if verdict is TextVerdict.EMPTY:
             return self._reply(language, "empty_message", "empty")
+        if state.pending_action == "confirm_delete":
+            state.pending_action = None
+            if self._commands.confirms(text):
+                await self._states.forget(message.channel, message.user_id)
+                return self._reply(language, "delete_done", "deleted")
+            return self._reply(language, "delete_cancelled", "delete_cancelled")
+        if self._commands.asks_to_delete(text):
+            state.pending_action = "confirm_delete"
+            return self._reply(language, "delete_confirm", "delete_confirm")
         if verdict is TextVerdict.TOO_LONG:
             return self._reply(language, "message_too_long", "too_long")
+        chosen = choice_from_number(
+            text, state.last_options or menu_options(self._content, language)
+        )
+        if chosen is not None:
+            return self._answer_intent(chosen, 1.0, language, state, route="number")
         if verdict is TextVerdict.NO_WORDS:
             return EngineResult(
                 replies=self._with_menu(language, "not_understood"),
                 language=language,
                 route="no_words",
             )
-
-        chosen = choice_from_number(text, state.last_options or menu_options(self._content, language))
-        if chosen is not None:
-            return self._answer_intent(chosen, 1.0, language, state, route="number")
 
         if detection is not None and not detection.supported:
             return self._reply(language, "unsupported_language", "other_language")
@@ -227,8 +255,8 @@ class Dispatcher:
     ) -> EngineResult:
         handoff: HandoffRequest | None = None
         if intent == LANGUAGE_KEY:
-            language = requested_language(text, language, self._config.languages) if text else (
-                language
+            language = (
+                requested_language(text, language, self._config.languages) if text else (language)
             )
             state.language = language
             state.language_locked = True

@@ -43,7 +43,11 @@ class LanguageDetector:
         for example in examples:
             vocab.setdefault(example.language, set()).update(words(normalize_text(example.text)))
         exclusive = {
-            lang: {w for w in ws if len(w) > 3 and all(w not in o for k, o in vocab.items() if k != lang)}
+            lang: {
+                w
+                for w in ws
+                if len(w) > 3 and all(w not in o for k, o in vocab.items() if k != lang)
+            }
             for lang, ws in vocab.items()
         }
         return cls(markers, supported, exclusive)

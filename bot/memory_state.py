@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 
-from bot.core import UserState
+from bot.core import EngineResult, IncomingMessage, UserState
 
 
 class InMemoryStateStore:
@@ -15,6 +15,7 @@ class InMemoryStateStore:
         self._states: dict[tuple[str, str], UserState] = {}
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._dedupe_size = dedupe_size
+        self.handoffs: list[tuple[str, str, str]] = []
 
     async def load(self, channel: str, user_id: str) -> UserState:
         return copy.deepcopy(self._states.get((channel, user_id), UserState()))
@@ -31,3 +32,11 @@ class InMemoryStateStore:
         if len(self._seen) > self._dedupe_size:
             self._seen.popitem(last=False)
         return True
+
+    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
+        if result.handoff is not None:
+            self.handoffs.append((message.channel, message.user_id, result.handoff.reason))
+
+    async def forget(self, channel: str, user_id: str) -> None:
+        self._states.pop((channel, user_id), None)
+        self.handoffs = [h for h in self.handoffs if (h[0], h[1]) != (channel, user_id)]

@@ -49,6 +49,7 @@ class Settings:
     max_message_chars: int
     dedupe_cache_size: int
     retention_days: int
+    database_url: str
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -119,6 +120,8 @@ def load_settings(
             max_message_chars=int(raw["messages"]["max_chars"]),
             dedupe_cache_size=int(raw["messages"]["dedupe_cache_size"]),
             retention_days=int(raw["privacy"]["retention_days"]),
+            database_url=env.get("DATABASE_URL", "")
+            or f"sqlite:///{_path(raw.get('data_dir', 'data'), root) / 'ventanilla.sqlite3'}",
             env=env,
         )
     except (KeyError, TypeError, ValueError) as exc:

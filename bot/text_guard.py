@@ -24,7 +24,8 @@ def _looks_binary(text: str) -> bool:
     bad = sum(
         1
         for ch in text
-        if ch == "\ufffd" or (unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"} and ch not in "\n\r\t")
+        if ch == "\ufffd"
+        or (unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"} and ch not in "\n\r\t")
     )
     return bad > max(2, len(text) // 20)
 

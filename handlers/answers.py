@@ -17,7 +17,9 @@ def topic_from_payload(payload: str) -> str | None:
     return payload[len(TOPIC_PREFIX) :] if payload.startswith(TOPIC_PREFIX) else None
 
 
-def buttons_for(content: ContentStore, language: str, keys: list[str] | tuple[str, ...]) -> tuple[Button, ...]:
+def buttons_for(
+    content: ContentStore, language: str, keys: list[str] | tuple[str, ...]
+) -> tuple[Button, ...]:
     return tuple(
         Button(label=content.get(language, key).title, payload=topic_payload(key))
         for key in keys

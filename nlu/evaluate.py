@@ -31,7 +31,9 @@ def read_jsonl(path: Path) -> list[Labelled]:
             continue
         try:
             data = json.loads(line)
-            items.append(Labelled(str(data["text"]), str(data.get("lang", "und")), str(data["intent"])))
+            items.append(
+                Labelled(str(data["text"]), str(data.get("lang", "und")), str(data["intent"]))
+            )
         except (json.JSONDecodeError, KeyError) as exc:
             raise ValueError(f"{path}:{number}: expected {{text, lang, intent}}: {exc}") from exc
     return items
@@ -105,9 +107,9 @@ class Baseline:
     """TF-IDF over words and character n-grams + logistic regression."""
 
     def __init__(self, examples: Sequence[Example]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline, make_union
-        from sklearn.feature_extraction.text import TfidfVectorizer
 
         self._model = make_pipeline(
             make_union(
@@ -116,9 +118,7 @@ class Baseline:
             ),
             LogisticRegression(max_iter=2000, C=10.0),
         )
-        self._model.fit(
-            [normalize_text(e.text) for e in examples], [e.intent for e in examples]
-        )
+        self._model.fit([normalize_text(e.text) for e in examples], [e.intent for e in examples])
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [str(p) for p in self._model.predict([normalize_text(t) for t in texts])]

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import secrets
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -58,6 +59,12 @@ def newest_model(models_dir: Path) -> Path | None:
     return models[-1] if models else None
 
 
+def _port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
 class LocalRasaServer:
     """A `rasa run --enable-api` child process serving one model."""
 
@@ -83,6 +90,11 @@ class LocalRasaServer:
     def start(self) -> None:
         if not self.model.exists():
             raise NLUServerError(f"no model at {self.model}; run `ventanilla nlu train`")
+        if _port_in_use(self.host, self.port):
+            raise NLUServerError(
+                f"port {self.port} is already in use (another NLU server?); stop it or set"
+                " VENTANILLA_NLU_PORT, or point NLU_URL at a running server"
+            )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         command = [
             str(rasa_executable()),

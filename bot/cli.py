@@ -1,0 +1,246 @@
+"""The `ventanilla` command: run, chat, ask, nlu train|eval, content check|review."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs request URLs, which carry bot tokens and the NLU token.
+    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "twilio.http_client"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _with_engine(settings: Settings, work: object) -> int:
+    from bot.runtime import running
+
+    async with running(settings, _say) as runtime:
+        return await work(runtime.dispatcher)  # type: ignore[operator, no-any-return]
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.channels.render import numbered_text
+    from bot.core import IncomingMessage
+    from bot.dispatcher import Dispatcher
+
+    async def work(dispatcher: Dispatcher) -> int:
+        result = await dispatcher.handle(
+            IncomingMessage(
+                channel="cli", user_id="cli-ask", text=args.text, language_hint=args.lang
+            )
+        )
+        if args.json:
+            print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        else:
+            for reply in result.replies:
+                print(numbered_text(reply) + "\n")
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_chat(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.channels.console import chat_loop
+    from bot.dispatcher import Dispatcher
+
+    async def work(dispatcher: Dispatcher) -> int:
+        _say("Ventanilla console chat. Ctrl-D to leave.")
+        await chat_loop(dispatcher.handle)
+        return 0
+
+    return asyncio.run(_with_engine(settings, work))
+
+
+def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.runtime import running
+    from bot.web import build_app
+
+    async def serve() -> int:
+        async with running(settings, _say) as runtime:
+            app = build_app(runtime)
+            config = uvicorn.Config(
+                app, host=settings.host, port=settings.port, log_level="info", access_log=False
+            )
+            _say(f"Ventanilla web chat on http://{settings.host}:{settings.port}/")
+            await uvicorn.Server(config).serve()
+        return 0
+
+    return asyncio.run(serve())
+
+
+def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.db.engine import upgrade
+
+    upgrade(settings.database_url)
+    _say("database is at the latest schema")
+    return 0
+
+
+def cmd_data_purge(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.runtime import storage
+
+    async def purge() -> int:
+        async with storage(settings) as (store, _engine, _protector):
+            result = await store.purge(settings.retention_days)
+        print(
+            f"purged {result.messages_deleted} messages older than {settings.retention_days} days"
+            f" (counts kept for {result.counted_days} days);"
+            f" {result.processed_ids_deleted} old message ids forgotten"
+        )
+        return 0
+
+    return asyncio.run(purge())
+
+
+def cmd_data_delete_user(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime import storage
+
+    async def forget() -> int:
+        async with storage(settings) as (store, _engine, _protector):
+            await store.forget(args.channel, args.user_id)
+        print(f"everything stored about that {args.channel} user has been erased")
+        return 0
+
+    return asyncio.run(forget())
+
+
+def cmd_nlu_train(settings: Settings, args: argparse.Namespace) -> int:
+    from nlu.train import TrainingError, train_model
+
+    try:
+        train_model(
+            settings.nlu.config,
+            settings.nlu.models_dir,
+            data_dir=settings.nlu.data_dir,
+            epochs=args.epochs,
+            report=_say,
+        )
+    except TrainingError as exc:
+        _say(f"error: {exc}")
+        return 1
+    return 0
+
+
+def cmd_nlu_eval(settings: Settings, args: argparse.Namespace) -> int:
+    from nlu.eval_command import run_eval
+
+    return asyncio.run(run_eval(settings, Path(args.file), args.json, _say))
+
+
+def cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content import ContentError, check_bundle, load_bundle
+    from nlu.training_data import intents_of, load_examples
+
+    try:
+        bundle = load_bundle(settings.content_dir, settings.languages)
+    except ContentError as exc:
+        _say(f"error: {exc}")
+        return 1
+    report = check_bundle(bundle, intents_of(load_examples(settings.nlu.data_dir)))
+    for error in report.errors:
+        print(f"ERROR  {error}")
+    if not args.errors_only:
+        print(f"\n{len(report.needs_review)} entries need review by staff:")
+        for entry in sorted(report.needs_review, key=lambda e: e.key):
+            print(f"  - {entry.key}: {entry.review_notes}")
+        if report.expired:
+            print(f"\n{len(report.expired)} entries are past their expires_on date:")
+            for entry in report.expired:
+                print(f"  - {entry.key} (expired {entry.expires_on})")
+    keys = len(bundle.entries.get(settings.default_language, {}))
+    status = "OK" if report.ok else f"{len(report.errors)} errors"
+    print(f"\ncontent check: {keys} keys x {len(settings.languages)} languages: {status}")
+    return 0 if report.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ventanilla", description=__doc__)
+    parser.add_argument("--verbose", action="store_true", help="debug logging (never user text)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve the web chat (and webhooks) with a local NLU server")
+    run.set_defaults(func=cmd_run)
+
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat.set_defaults(func=cmd_chat)
+
+    ask = sub.add_parser("ask", help="send one message and print the answer")
+    ask.add_argument("text")
+    ask.add_argument("--json", action="store_true", help="print the full result as JSON")
+    ask.add_argument("--lang", choices=["es", "en"], help="language to assume when unclear")
+    ask.set_defaults(func=cmd_ask)
+
+    nlu = sub.add_parser("nlu", help="train or evaluate the NLU model").add_subparsers(
+        dest="nlu_command", required=True
+    )
+    train = nlu.add_parser("train", help="train a model from nlu/data into nlu/models")
+    train.add_argument("--epochs", type=int, help="override DIET's epochs (smaller = faster)")
+    train.set_defaults(func=cmd_nlu_train)
+    evaluate = nlu.add_parser("eval", help="evaluate the served model on a JSONL file")
+    evaluate.add_argument("file")
+    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluate.set_defaults(func=cmd_nlu_eval)
+
+    database = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    database.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    data = sub.add_parser("data", help="retention and erasure").add_subparsers(
+        dest="data_command", required=True
+    )
+    data.add_parser("purge", help="delete message texts past retention_days").set_defaults(
+        func=cmd_data_purge
+    )
+    delete_user = data.add_parser("delete-user", help="erase everything about one user")
+    delete_user.add_argument("--channel", required=True, help="telegram, whatsapp, web, ...")
+    delete_user.add_argument("user_id", help="the chat id or phone number (whatsapp:+503...)")
+    delete_user.set_defaults(func=cmd_data_delete_user)
+
+    content = sub.add_parser("content", help="check curated content").add_subparsers(
+        dest="content_command", required=True
+    )
+    check = content.add_parser("check", help="validate content and list entries to review")
+    check.add_argument("--errors-only", action="store_true")
+    check.set_defaults(func=cmd_content_check)
+    review = content.add_parser("review", help="list the facts staff must confirm")
+    review.set_defaults(func=cmd_content_check, errors_only=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        _say(f"error: {exc}")
+        return 2
+    try:
+        return int(args.func(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

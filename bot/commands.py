@@ -1,0 +1,34 @@
+"""Exact commands recognised before the NLU (`nlu/commands.yml`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from nlu.normalize import normalize_text
+
+
+def _clean(text: str) -> str:
+    return normalize_text(text).strip(" .!¡?¿")
+
+
+@dataclass(frozen=True)
+class Commands:
+    delete_data: frozenset[str]
+    confirm_yes: frozenset[str]
+
+    @classmethod
+    def from_file(cls, path: Path) -> Commands:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return cls(
+            delete_data=frozenset(_clean(str(p)) for p in data["delete_data"]),
+            confirm_yes=frozenset(_clean(str(p)) for p in data["confirm_yes"]),
+        )
+
+    def asks_to_delete(self, text: str) -> bool:
+        return _clean(text) in self.delete_data
+
+    def confirms(self, text: str) -> bool:
+        return _clean(text) in self.confirm_yes

@@ -1,0 +1,265 @@
+"""The database-backed StateStore: per-user state, the message log, handoffs, idempotency,
+erasure and the retention purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.core import EngineResult, IncomingMessage, UserState
+from bot.db.models import (
+    Conversation,
+    DailyCount,
+    HandoffTicket,
+    Message,
+    ProcessedMessage,
+    User,
+    utcnow,
+)
+from bot.privacy import Protector
+
+CONVERSATION_GAP = dt.timedelta(hours=6)
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    messages_deleted: int
+    counted_days: int
+    processed_ids_deleted: int
+
+
+class SqlStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], protector: Protector) -> None:
+        self._sessions = sessions
+        self._protector = protector
+
+    async def _user(self, session: AsyncSession, channel: str, user_id: str) -> User | None:
+        user_hash = self._protector.user_hash(channel, user_id)
+        found = await session.execute(
+            select(User).where(User.channel == channel, User.user_hash == user_hash)
+        )
+        return found.scalar_one_or_none()
+
+    async def _user_or_new(self, session: AsyncSession, channel: str, user_id: str) -> User:
+        user = await self._user(session, channel, user_id)
+        if user is None:
+            user = User(channel=channel, user_hash=self._protector.user_hash(channel, user_id))
+            session.add(user)
+            await session.flush()
+        return user
+
+    async def load(self, channel: str, user_id: str) -> UserState:
+        async with self._sessions() as session:
+            user = await self._user(session, channel, user_id)
+            if user is None:
+                return UserState()
+            return UserState(
+                language=user.language,
+                language_locked=user.language_locked,
+                last_options=[o for o in user.last_options.split(",") if o],
+                pending_action=user.pending_action,
+                privacy_notice_shown=user.privacy_notice_at is not None,
+            )
+
+    async def save(self, channel: str, user_id: str, state: UserState) -> None:
+        async with self._sessions.begin() as session:
+            user = await self._user_or_new(session, channel, user_id)
+            user.language = state.language
+            user.language_locked = state.language_locked
+            user.last_options = ",".join(state.last_options)
+            user.pending_action = state.pending_action
+            if state.privacy_notice_shown and user.privacy_notice_at is None:
+                user.privacy_notice_at = utcnow()
+            user.last_inbound_at = utcnow()
+
+    async def first_time_seen(self, channel: str, message_id: str) -> bool:
+        try:
+            async with self._sessions.begin() as session:
+                session.add(ProcessedMessage(channel=channel, message_id=message_id[:128]))
+        except IntegrityError:
+            return False
+        return True
+
+    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            user = await self._user_or_new(session, message.channel, message.user_id)
+            conversation = (
+                await session.execute(
+                    select(Conversation)
+                    .where(Conversation.user_id == user.id)
+                    .order_by(Conversation.last_message_at.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            if conversation is None or now - conversation.last_message_at > CONVERSATION_GAP:
+                conversation = Conversation(user_id=user.id, channel=message.channel)
+                session.add(conversation)
+                await session.flush()
+            conversation.last_message_at = now
+            common: dict[str, Any] = {
+                "conversation_id": conversation.id,
+                "user_id": user.id,
+                "channel": message.channel,
+                "language": result.language or None,
+            }
+            session.add(
+                Message(
+                    direction="in",
+                    text=message.text or f"[{message.kind.value}]",
+                    intent=result.intent,
+                    confidence=result.confidence,
+                    route=result.route,
+                    **common,
+                )
+            )
+            for reply in result.replies:
+                session.add(
+                    Message(
+                        direction="out", text=reply.text, answer_key=reply.content_key, **common
+                    )
+                )
+            if result.handoff is not None:
+                await self._open_handoff(session, user, message, result)
+
+    async def _open_handoff(
+        self, session: AsyncSession, user: User, message: IncomingMessage, result: EngineResult
+    ) -> None:
+        assert result.handoff is not None
+        ticket = (
+            await session.execute(
+                select(HandoffTicket).where(
+                    HandoffTicket.user_id == user.id, HandoffTicket.status == "open"
+                )
+            )
+        ).scalar_one_or_none()
+        order = ["normal", "high", "critical"]
+        if ticket is None:
+            session.add(
+                HandoffTicket(
+                    user_id=user.id,
+                    channel=message.channel,
+                    reference=new_reference(),
+                    urgency=result.handoff.urgency.value,
+                    reason=result.handoff.reason,
+                    reply_address=self._protector.seal(message.user_id),
+                )
+            )
+        elif order.index(result.handoff.urgency.value) > order.index(ticket.urgency):
+            ticket.urgency = result.handoff.urgency.value
+            ticket.reason = result.handoff.reason
+
+    async def open_ticket_reference(self, channel: str, user_id: str) -> str | None:
+        async with self._sessions() as session:
+            user = await self._user(session, channel, user_id)
+            if user is None:
+                return None
+            found = await session.execute(
+                select(HandoffTicket.reference).where(
+                    HandoffTicket.user_id == user.id, HandoffTicket.status == "open"
+                )
+            )
+            return found.scalar_one_or_none()
+
+    async def close_ticket(self, reference: str, outcome: str) -> None:
+        """Closing drops the encrypted address: nothing is kept that could reach the person."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(HandoffTicket)
+                .where(HandoffTicket.reference == reference)
+                .values(status="closed", outcome=outcome, closed_at=utcnow(), reply_address=None)
+            )
+
+    async def forget(self, channel: str, user_id: str) -> None:
+        async with self._sessions.begin() as session:
+            user = await self._user(session, channel, user_id)
+            if user is None:
+                return
+            # Explicit deletes in dependency order: SQLite enforces cascades only with the pragma.
+            await session.execute(delete(Message).where(Message.user_id == user.id))
+            await session.execute(delete(HandoffTicket).where(HandoffTicket.user_id == user.id))
+            await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
+            await session.execute(delete(User).where(User.id == user.id))
+
+    async def purge(self, retention_days: int, now: dt.datetime | None = None) -> PurgeResult:
+        """Fold messages older than the retention period into anonymous daily counts, then delete them."""
+        cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+        async with self._sessions.begin() as session:
+            rows = await session.execute(
+                select(
+                    Message.created_at,
+                    Message.channel,
+                    Message.language,
+                    Message.direction,
+                    Message.intent,
+                    Message.answer_key,
+                    Message.route,
+                ).where(Message.created_at < cutoff)
+            )
+            grouped = Counter(
+                (
+                    when.date(),
+                    channel,
+                    language or "",
+                    direction,
+                    intent or answer or "",
+                    route or "",
+                )
+                for when, channel, language, direction, intent, answer, route in rows.all()
+            )
+            days: set[dt.date] = set()
+            for (when, channel, language, direction, intent, route), count in grouped.items():
+                days.add(when)
+                existing = (
+                    await session.execute(
+                        select(DailyCount).where(
+                            DailyCount.day == when,
+                            DailyCount.channel == channel,
+                            DailyCount.language == language,
+                            DailyCount.direction == direction,
+                            DailyCount.intent == intent,
+                            DailyCount.route == route,
+                        )
+                    )
+                ).scalar_one_or_none()
+                if existing is None:
+                    session.add(
+                        DailyCount(
+                            day=when,
+                            channel=channel,
+                            language=language,
+                            direction=direction,
+                            intent=intent,
+                            route=route,
+                            count=count,
+                        )
+                    )
+                else:
+                    existing.count += count
+            deleted = await session.execute(delete(Message).where(Message.created_at < cutoff))
+            processed = await session.execute(
+                delete(ProcessedMessage).where(ProcessedMessage.created_at < cutoff)
+            )
+            await session.execute(
+                delete(Conversation).where(
+                    Conversation.last_message_at < cutoff,
+                    ~Conversation.id.in_(select(Message.conversation_id)),
+                )
+            )
+        return PurgeResult(
+            messages_deleted=int(getattr(deleted, "rowcount", 0) or 0),
+            counted_days=len(days),
+            processed_ids_deleted=int(getattr(processed, "rowcount", 0) or 0),
+        )

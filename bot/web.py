@@ -1,0 +1,55 @@
+"""The HTTP app: health check, web chat, webhooks and staff pages in one ASGI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels import webchat
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 24 * 60 * 60
+
+
+async def purge_daily(runtime: Runtime) -> None:
+    """Retention is enforced by the server itself, not by someone remembering a cron job."""
+    while True:
+        try:
+            result = await runtime.store.purge(runtime.settings.retention_days)
+            log.info("retention purge: %d messages deleted", result.messages_deleted)
+        except Exception:
+            log.exception("retention purge failed; retrying tomorrow")
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+
+
+def build_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(purge_daily(runtime))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        *webchat.routes(runtime.dispatcher.handle),
+        *(extra_routes or []),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)
