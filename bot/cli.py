@@ -68,15 +68,30 @@ def cmd_chat(settings: Settings, _: argparse.Namespace) -> int:
     return asyncio.run(_with_engine(settings, work))
 
 
-def cmd_run(settings: Settings, _: argparse.Namespace) -> int:
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.runtime import running
-    from bot.web import build_app
+    from bot.web import ChannelService, build_app
 
     async def serve() -> int:
         async with running(settings, _say) as runtime:
-            app = build_app(runtime)
+            channels: list[ChannelService] = []
+            telegram = TelegramConfig.from_env(settings.env)
+            if telegram is not None:
+                if not args.telegram_polling and not telegram.webhook_secret:
+                    _say(
+                        "error: TELEGRAM_WEBHOOK_SECRET is required for the Telegram webhook"
+                        " (or use --telegram-polling)"
+                    )
+                    return 2
+                channels.append(
+                    TelegramChannel(telegram, runtime.dispatcher.handle, args.telegram_polling)
+                )
+                mode = "long polling" if args.telegram_polling else "webhook"
+                _say(f"Telegram channel enabled ({mode})")
+            app = build_app(runtime, channels)
             config = uvicorn.Config(
                 app, host=settings.host, port=settings.port, log_level="info", access_log=False
             )
@@ -178,6 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="serve the web chat (and webhooks) with a local NLU server")
+    run.add_argument(
+        "--telegram-polling", action="store_true", help="poll Telegram instead of a webhook"
+    )
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")

@@ -18,6 +18,7 @@ def _clean(text: str) -> str:
 class Commands:
     delete_data: frozenset[str]
     confirm_yes: frozenset[str]
+    language_names: dict[str, str]
 
     @classmethod
     def from_file(cls, path: Path) -> Commands:
@@ -25,6 +26,7 @@ class Commands:
         return cls(
             delete_data=frozenset(_clean(str(p)) for p in data["delete_data"]),
             confirm_yes=frozenset(_clean(str(p)) for p in data["confirm_yes"]),
+            language_names={str(k): str(v) for k, v in data["language_names"].items()},
         )
 
     def asks_to_delete(self, text: str) -> bool:

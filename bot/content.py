@@ -244,7 +244,7 @@ def check_bundle(
     for entry in bundle.entries[first].values():
         if entry.needs_review:
             report.needs_review.append(entry)
-        if entry.expires_on and _DATE.match(entry.expires_on):
-            if dt.date.fromisoformat(entry.expires_on) < today:
-                report.expired.append(entry)
+        expires = entry.expires_on
+        if expires and _DATE.match(expires) and dt.date.fromisoformat(expires) < today:
+            report.expired.append(entry)
     return report

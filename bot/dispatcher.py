@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot.commands import Commands
 from bot.core import (
+    Button,
     ContentStore,
     EngineResult,
     HandoffRequest,
@@ -37,6 +38,8 @@ log = logging.getLogger(__name__)
 
 HUMAN_KEY = "talk_to_human"
 LANGUAGE_KEY = "change_language"
+LANGUAGE_PROMPT = "language_prompt"
+LANGUAGE_PREFIX = "lang:"
 # Intents whose answer ends with the menu so the person always has a next step.
 WITH_MENU = frozenset({"greet", "out_of_scope", "thank"})
 MEDIA_KINDS = frozenset(
@@ -149,6 +152,14 @@ class Dispatcher:
         language = self._language(state, message)
         if not message.is_private_chat:
             return self._reply(language, "group_chat", "group_chat")
+        text = message.text
+        danger = self._danger_scan(text) if text else None
+        detection = self._detector.detect(text) if text else None
+        detected = detection.language if detection is not None and detection.supported else None
+        if detected and not state.language_locked:
+            state.language = language = detected
+        if danger is not None:
+            return self._danger(danger, language, None)
         if message.kind is MessageKind.LOCATION:
             return self._reply(language, "location_received", "location")
         if message.kind is MessageKind.CONTACT:
@@ -160,19 +171,9 @@ class Dispatcher:
                 route="media",
             )
         if message.payload:
-            chosen = topic_from_payload(message.payload)
-            if chosen and self._content.has(language, chosen):
-                return self._answer_intent(chosen, 1.0, language, state, route="button")
-
-        text = message.text
-        danger = self._danger_scan(text)
-        detection = self._detector.detect(text) if text else None
-        if detection is not None and detection.supported and detection.language:
-            if not state.language_locked:
-                state.language = detection.language
-                language = detection.language
-        if danger is not None:
-            return self._danger(danger, language, None)
+            by_payload = self._from_payload(message.payload, language, state)
+            if by_payload is not None:
+                return by_payload
 
         verdict = judge_text(text, self._config.max_message_chars)
         if verdict is TextVerdict.EMPTY:
@@ -232,6 +233,29 @@ class Dispatcher:
                 route="fallback",
             )
         return self._answer_intent(result.intent, result.confidence, language, state, text=text)
+
+    def _from_payload(self, payload: str, language: str, state: UserState) -> EngineResult | None:
+        if payload == LANGUAGE_PROMPT:
+            buttons = tuple(
+                Button(label=name, payload=f"{LANGUAGE_PREFIX}{code}")
+                for code, name in self._commands.language_names.items()
+                if code in self._config.languages
+            )
+            prompt = self._content.get(language, LANGUAGE_PROMPT).text
+            return EngineResult([Reply(prompt, buttons, LANGUAGE_PROMPT)], language, route="button")
+        if payload.startswith(LANGUAGE_PREFIX):
+            chosen_language = payload[len(LANGUAGE_PREFIX) :]
+            if chosen_language in self._config.languages:
+                state.language, state.language_locked = chosen_language, True
+                replies = [
+                    answer(self._content, chosen_language, LANGUAGE_KEY, extra_options=(MENU_KEY,))
+                ]
+                return EngineResult(replies, chosen_language, intent=LANGUAGE_KEY, route="button")
+            return None
+        chosen = topic_from_payload(payload)
+        if chosen and self._content.has(language, chosen):
+            return self._answer_intent(chosen, 1.0, language, state, route="button")
+        return None
 
     def _danger(self, danger: Danger, language: str, result: IntentResult | None) -> EngineResult:
         key = content_key_for(danger)

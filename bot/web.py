@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -33,23 +33,46 @@ async def purge_daily(runtime: Runtime) -> None:
         await asyncio.sleep(PURGE_EVERY_SECONDS)
 
 
-def build_app(runtime: Runtime, extra_routes: list[BaseRoute] | None = None) -> Starlette:
+class ChannelService(Protocol):
+    """A channel that needs routes and a start/stop around the server's life."""
+
+    def routes(self) -> list[Route]: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def build_app(
+    runtime: Runtime,
+    channels: Sequence[ChannelService] = (),
+    extra_routes: list[BaseRoute] | None = None,
+    purge: bool = True,
+) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(purge_daily(runtime))
+        task = asyncio.create_task(purge_daily(runtime)) if purge else None
+        started: list[ChannelService] = []
         try:
+            for channel in channels:
+                await channel.start()
+                started.append(channel)
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for channel in reversed(started):
+                await channel.stop()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         *webchat.routes(runtime.dispatcher.handle),
+        *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -1,1 +1,4 @@
-"""The Rasa NLU project (config, training data) and the app's side of it: client, server, train, eval."""
+"""The Rasa NLU project (config, training data) and the app's side of it.
+
+Client, local server, training and evaluation commands live here too.
+"""

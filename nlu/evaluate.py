@@ -154,7 +154,8 @@ def format_side_by_side(model: Report, baseline: Report, engine_safety: str | No
     for intent, s in model.per_intent.items():
         b = baseline.per_intent[intent]
         lines.append(
-            f"{intent:28}{s.precision:>7.2f}{s.recall:>7.2f}{s.f1:>7.2f}{s.support:>5}   {b.f1:>11.2f}"
+            f"{intent:28}{s.precision:>7.2f}{s.recall:>7.2f}{s.f1:>7.2f}{s.support:>5}"
+            f"   {b.f1:>11.2f}"
         )
     lines.append("")
     lines.append(f"Most confused pairs ({model.name}): gold -> predicted")

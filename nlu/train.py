@@ -7,6 +7,7 @@ file first, so the model learns exactly the form the client sends at parse time.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 import tempfile
@@ -92,10 +93,11 @@ def train_model(
             env=rasa_env(),
             cwd=tmp,
         )
-        assert process.stdout is not None
+        stdout = process.stdout
+        assert stdout is not None
         tail: list[str] = []
         last_report = 0.0
-        for line in _progress_lines(iter(lambda: process.stdout.read1(4096), b"")):  # type: ignore[union-attr]
+        for line in _progress_lines(iter(lambda: os.read(stdout.fileno(), 4096), b"")):
             tail = [*tail[-30:], line]
             now = time.monotonic()
             if "Epochs:" in line and now - last_report >= 2.0:

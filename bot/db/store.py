@@ -87,7 +87,9 @@ class SqlStore:
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
         try:
             async with self._sessions.begin() as session:
-                session.add(ProcessedMessage(channel=channel, message_id=message_id[:128]))
+                # Platform ids can embed a chat id or phone number: keep only a keyed hash.
+                key = self._protector.user_hash(channel, message_id)
+                session.add(ProcessedMessage(channel=channel, message_id=key))
         except IntegrityError:
             return False
         return True
@@ -194,7 +196,7 @@ class SqlStore:
             await session.execute(delete(User).where(User.id == user.id))
 
     async def purge(self, retention_days: int, now: dt.datetime | None = None) -> PurgeResult:
-        """Fold messages older than the retention period into anonymous daily counts, then delete them."""
+        """Fold messages past retention into anonymous daily counts, then delete them."""
         cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
         async with self._sessions.begin() as session:
             rows = await session.execute(

@@ -238,3 +238,14 @@ async def test_delete_my_data_asks_first_then_erases(
     assert kept.replies[-1].content_key == "delete_confirm"
     cancelled = await talk.say("no, mejor no")
     assert cancelled.replies[-1].content_key == "delete_cancelled"
+
+
+async def test_language_prompt_offers_both_languages_and_a_button_switches(
+    conversation: Conversation, content: FileContentStore
+) -> None:
+    prompt = await conversation.say(payload="language_prompt")
+    buttons = prompt.replies[-1].buttons
+    assert [b.payload for b in buttons] == ["lang:es", "lang:en"]
+    switched = await conversation.say(payload="lang:en")
+    assert switched.language == "en"
+    assert switched.replies[-1].text == content.get("en", "change_language").text

@@ -1,4 +1,7 @@
-"""The data layer on SQLite and PostgreSQL: migrations, conversations, erasure, retention, privacy."""
+"""The data layer on SQLite and PostgreSQL.
+
+Migrations, conversations, erasure, retention and privacy, each on both databases.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,281 @@
+"""Telegram adapter on python-telegram-bot v22: Bot API update <-> neutral types.
+
+The PTB `Application` is built with `updater(None)` and fed by the app's own
+webhook route (PTB's custom-webhook pattern), or, for local use, with an
+Updater that long-polls. It never decides what to answer: the engine does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.channels.render import split_text
+from bot.core import EngineResult, IncomingMessage, MessageKind, Reply
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_RETRIES = 5
+MAX_BODY_BYTES = 1024 * 1024
+COMMAND_PAYLOADS = {
+    "/start": "topic:greet",
+    "/menu": "topic:menu",
+    "/idioma": "language_prompt",
+    "/language": "language_prompt",
+}
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+
+Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str
+    webhook_secret: str = ""
+    public_base_url: str = ""
+    api_base_url: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TelegramConfig | None:
+        token = env.get("TELEGRAM_BOT_TOKEN", "")
+        if not token:
+            return None
+        return cls(
+            token=token,
+            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
+            public_base_url=env.get("PUBLIC_BASE_URL", ""),
+            api_base_url=env.get("TELEGRAM_API_BASE_URL", ""),
+        )
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _kind(message: Message) -> MessageKind:
+    if message.text is not None:
+        return MessageKind.TEXT
+    for attribute, kind in (
+        ("voice", MessageKind.VOICE),
+        ("audio", MessageKind.AUDIO),
+        ("video", MessageKind.VIDEO),
+        ("video_note", MessageKind.VIDEO),
+        ("photo", MessageKind.IMAGE),
+        ("document", MessageKind.DOCUMENT),
+        ("sticker", MessageKind.STICKER),
+        ("animation", MessageKind.VIDEO),
+        ("location", MessageKind.LOCATION),
+        ("venue", MessageKind.LOCATION),
+        ("contact", MessageKind.CONTACT),
+    ):
+        if getattr(message, attribute, None):
+            return kind
+    return MessageKind.OTHER
+
+
+def _language_hint(code: str | None) -> str | None:
+    return code.split("-")[0] if code else None
+
+
+def incoming_from_message(message: Message) -> IncomingMessage:
+    chat_id = str(message.chat.id)
+    private = message.chat.type == ChatType.PRIVATE
+    # A caption is read too: a photo can carry a cry for help.
+    text = message.text or message.caption or ""
+    hint = _language_hint(message.from_user.language_code if message.from_user else None)
+    if not private:
+        # Answered once per group: the engine's idempotency does the "once".
+        return IncomingMessage(
+            channel=CHANNEL,
+            user_id=chat_id,
+            text="",
+            is_private_chat=False,
+            message_id=f"group-notice:{chat_id}",
+            language_hint=hint,
+        )
+    kind = _kind(message)
+    command = text.split("@", 1)[0].strip().lower() if text.startswith("/") else ""
+    # Same message id and same text = same message: an edit that changes nothing
+    # (or a platform retry) is not answered twice; a real correction is.
+    message_key = f"msg:{chat_id}:{message.message_id}:{_fingerprint(text)}"
+    return IncomingMessage(
+        channel=CHANNEL,
+        user_id=chat_id,
+        text="" if command in COMMAND_PAYLOADS else text,
+        kind=kind,
+        message_id=message_key,
+        payload=COMMAND_PAYLOADS.get(command),
+        language_hint=hint,
+    )
+
+
+def incoming_from_callback(query: CallbackQuery) -> IncomingMessage | None:
+    if query.message is None or query.data is None:
+        return None
+    chat = query.message.chat
+    return IncomingMessage(
+        channel=CHANNEL,
+        user_id=str(chat.id),
+        payload=query.data,
+        message_id=f"callback:{query.id}",
+        is_private_chat=chat.type == ChatType.PRIVATE,
+        language_hint=_language_hint(query.from_user.language_code),
+    )
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.payload[:64])] for b in reply.buttons]
+    )
+
+
+def _seconds(retry_after: int | dt.timedelta) -> float:
+    if isinstance(retry_after, dt.timedelta):
+        return retry_after.total_seconds()
+    return float(retry_after)
+
+
+class TelegramChannel:
+    """Holds a PTB Application and translates between it and the engine."""
+
+    def __init__(self, config: TelegramConfig, handle: Handle, polling: bool = False) -> None:
+        """`polling=True` long-polls the Bot API (no public URL needed); otherwise webhooks."""
+        self.config = config
+        self._handle = handle
+        builder = Application.builder().token(config.token)
+        if config.api_base_url:
+            base = config.api_base_url.rstrip("/")
+            builder = builder.base_url(f"{base}/bot").base_file_url(f"{base}/file/bot")
+        if not polling:
+            builder = builder.updater(None)
+        self.application = builder.build()
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.application.add_error_handler(self._on_error)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def bot(self) -> Bot:
+        return self.application.bot
+
+    async def start(self) -> None:
+        await self.application.initialize()
+        await self.application.start()
+        if self.application.updater is not None:
+            await self.bot.delete_webhook()
+            await self.application.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        elif self.config.public_base_url and self.config.webhook_secret:
+            await self.bot.set_webhook(
+                url=self.config.public_base_url.rstrip("/") + WEBHOOK_PATH,
+                secret_token=self.config.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("telegram webhook registered")
+
+    async def stop(self) -> None:
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def feed(self, data: dict[str, object]) -> None:
+        update = Update.de_json(data, self.bot)
+        await self.application.process_update(update)
+
+    def feed_in_background(self, data: dict[str, object]) -> None:
+        task = asyncio.create_task(self.feed(data))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            query = update.callback_query
+            try:
+                await query.answer()  # always, or the user's client keeps spinning
+            except TelegramError:
+                log.warning("could not answer a callback query")
+            incoming = incoming_from_callback(query)
+        elif update.message is not None or update.edited_message is not None:
+            message = update.message or update.edited_message
+            assert message is not None
+            incoming = incoming_from_message(message)
+        elif update.channel_post is not None or update.edited_channel_post is not None:
+            return
+        else:
+            log.info("ignored a telegram update of an unsupported type (id %s)", update.update_id)
+            return
+        if incoming is None:
+            return
+        result = await self._handle(incoming)
+        await self.send(incoming.user_id, result.replies)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram update failed: %s", type(context.error).__name__)
+
+    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+            for index, part in enumerate(parts):
+                markup = keyboard(reply) if index == len(parts) - 1 else None
+                await self._send_one(chat_id, part, markup)
+
+    async def _send_one(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                return
+            except RetryAfter as exc:
+                if attempt == MAX_RETRIES:
+                    raise
+                wait = _seconds(exc.retry_after)
+                log.warning("telegram rate limit: waiting %.0fs before resending", wait)
+                await asyncio.sleep(wait)
+
+    def routes(self) -> list[Route]:
+        secret = self.config.webhook_secret.encode()
+
+        async def webhook(request: Request) -> Response:
+            given = request.headers.get(SECRET_HEADER, "").encode()
+            if not secret or not hmac.compare_digest(given, secret):
+                return JSONResponse({"error": "forbidden"}, status_code=403)
+            raw = await request.body()
+            if len(raw) > MAX_BODY_BYTES:
+                return JSONResponse({"error": "too large"}, status_code=413)
+            try:
+                data = json.loads(raw)
+                if not isinstance(data, dict) or "update_id" not in data:
+                    raise ValueError("not an update")
+            except ValueError:
+                return JSONResponse({"error": "bad update"}, status_code=400)
+            self.feed_in_background(data)
+            return JSONResponse({"ok": True})
+
+        return [Route(WEBHOOK_PATH, webhook, methods=["POST"])]

@@ -1,0 +1,282 @@
+"""The Telegram channel end to end: real Bot API JSON posted to the real webhook, the real
+python-telegram-bot client talking to a fake Bot API server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
+from bot.content import FileContentStore
+from bot.db import engine as db
+from bot.db.models import Message
+from bot.db.store import SqlStore
+from bot.engine import build_dispatcher
+from bot.privacy import Protector
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.web import build_app
+from tests.conftest import ScriptedClassifier
+from tests.fakes.server import serve
+from tests.fakes.telegram_api import Call, FakeBotAPI
+
+TOKEN = "123456:TEST-token"
+SECRET = "webhook-secret-value"
+CHAT = 55501234
+
+
+@dataclass
+class Stack:
+    api: FakeBotAPI
+    url: str
+    classifier: ScriptedClassifier
+    database_url: str
+    api_url: str
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        headers = {SECRET_HEADER: secret} if secret is not None else {}
+        return httpx.post(f"{self.url}/webhooks/telegram", json=update, headers=headers, timeout=10)
+
+    def wait_sent(self, count: int, chat_id: int = CHAT, timeout: float = 15) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            sent = self.api.sent(chat_id)
+            if len(sent) >= count:
+                time.sleep(0.3)  # let any unexpected extra message arrive before asserting
+                return self.api.sent(chat_id)
+            time.sleep(0.05)
+        return self.api.sent(chat_id)
+
+    def stored_messages(self) -> int:
+        engine = db.make_sync_engine(self.database_url)
+        try:
+            with engine.connect() as connection:
+                return int(
+                    connection.execute(select(func.count()).select_from(Message)).scalar() or 0
+                )
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iterator[Stack]:
+    api = FakeBotAPI(TOKEN)
+    database_url = f"sqlite:///{tmp_path / 'telegram.sqlite3'}"
+    db.upgrade(database_url)
+    engine = db.make_async_engine(database_url)
+    protector = Protector("telegram-test-secret-" + "y" * 32)
+    store = SqlStore(db.sessions(engine), protector)
+    classifier = ScriptedClassifier()
+    dispatcher = build_dispatcher(settings, classifier, store, content)
+    with serve(api.app()) as api_url:
+        channel = TelegramChannel(
+            TelegramConfig(TOKEN, SECRET, "https://bot.example.org", api_url), dispatcher.handle
+        )
+        runtime = Runtime(settings, dispatcher, store, content, engine, protector)
+        with serve(build_app(runtime, [channel], purge=False)) as url:
+            yield Stack(api, url, classifier, database_url, api_url)
+
+
+_update_ids = iter(range(10_000, 99_999))
+
+
+def user(language: str = "es") -> dict[str, Any]:
+    return {"id": CHAT, "is_bot": False, "first_name": "Ana", "language_code": language}
+
+
+def message(
+    text: str | None = None,
+    message_id: int = 1,
+    chat_type: str = "private",
+    chat_id: int = CHAT,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {
+            "id": chat_id,
+            "type": chat_type,
+            **({"title": "Grupo"} if chat_type != "private" else {}),
+        },
+        "from": user(),
+        **extra,
+    }
+    if text is not None:
+        body["text"] = text
+    return body
+
+
+def update(**kind: Any) -> dict[str, Any]:
+    return {"update_id": next(_update_ids), **kind}
+
+
+def test_start_registers_the_webhook_with_its_secret(stack: Stack) -> None:
+    calls = stack.api.named("setWebhook")
+    assert len(calls) == 1
+    assert calls[0].params["url"] == "https://bot.example.org/webhooks/telegram"
+    assert calls[0].params["secret_token"] == SECRET
+
+
+def test_webhook_refuses_missing_or_wrong_secret(stack: Stack) -> None:
+    assert stack.post(update(message=message("hola")), secret=None).status_code == 403
+    assert stack.post(update(message=message("hola")), secret="wrong").status_code == 403
+    time.sleep(0.5)
+    assert stack.api.sent() == []
+    assert stack.stored_messages() == 0
+
+
+def test_text_gets_exactly_one_answer_with_keyboard(
+    stack: Stack, content: FileContentStore
+) -> None:
+    stack.classifier.say("necesito sacar el pasaporte", "documents")
+    response = stack.post(update(message=message("necesito sacar el pasaporte")))
+    assert response.status_code == 200
+    sent = stack.wait_sent(2)
+    assert [c.params["text"] for c in sent] == [
+        content.get("es", "privacy_notice").text,
+        content.get("es", "documents").text,
+    ]
+    keyboard = sent[-1].params["reply_markup"]["inline_keyboard"]
+    expected = [content.get("es", k).title for k in content.get("es", "documents").options]
+    assert [row[0]["text"] for row in keyboard] == expected
+    assert stack.stored_messages() > 0
+
+
+def test_same_update_posted_three_times_is_answered_once(stack: Stack) -> None:
+    stack.classifier.say("hola", "greet")
+    same = update(message=message("hola", message_id=7))
+    for _ in range(3):
+        assert stack.post(same).status_code == 200
+    assert len(stack.wait_sent(2)) == 2  # privacy notice + greeting, once
+    time.sleep(0.5)
+    assert len(stack.api.sent(CHAT)) == 2
+
+
+def test_edit_with_same_text_is_not_answered_again_but_a_correction_is(stack: Stack) -> None:
+    stack.classifier.say("hola", "greet")
+    stack.classifier.say("necesito el dui", "documents")
+    stack.post(update(message=message("hola", message_id=9)))
+    stack.wait_sent(2)
+    stack.post(update(edited_message=message("hola", message_id=9, edit_date=int(time.time()))))
+    time.sleep(0.7)
+    assert len(stack.api.sent(CHAT)) == 2
+    stack.post(
+        update(edited_message=message("necesito el dui", message_id=9, edit_date=int(time.time())))
+    )
+    assert len(stack.wait_sent(3)) == 3
+
+
+def test_button_press_is_answered_and_acknowledged(stack: Stack, content: FileContentStore) -> None:
+    query = {
+        "id": "cbq-1",
+        "from": user(),
+        "chat_instance": "x",
+        "data": "topic:asylum",
+        "message": message(
+            "menu", message_id=3, **{"from": {"id": 4242, "is_bot": True, "first_name": "V"}}
+        ),
+    }
+    stack.post(update(callback_query=query))
+    sent = stack.wait_sent(2)
+    assert sent[-1].params["text"] == content.get("es", "asylum").text
+    assert [c.params["callback_query_id"] for c in stack.api.named("answerCallbackQuery")] == [
+        "cbq-1"
+    ]
+
+
+def test_media_location_and_groups(stack: Stack, content: FileContentStore) -> None:
+    voice = {"file_id": "v1", "file_unique_id": "u1", "duration": 3}
+    stack.post(update(message=message(message_id=20, voice=voice)))
+    sent = stack.wait_sent(2)
+    assert sent[-1].params["text"] == content.get("es", "unsupported_media").text
+    photo = [{"file_id": "p1", "file_unique_id": "pu1", "width": 10, "height": 10}]
+    stack.post(update(message=message(message_id=21, photo=photo)))
+    stack.post(
+        update(message=message(message_id=22, location={"latitude": 13.7, "longitude": -89.2}))
+    )
+    sent = stack.wait_sent(4)
+    assert sent[-1].params["text"] == content.get("es", "location_received").text
+    group = -100200300
+    for n in range(3):
+        stack.post(
+            update(
+                message=message("hola a todos", message_id=30 + n, chat_type="group", chat_id=group)
+            )
+        )
+    group_sent = stack.wait_sent(1, chat_id=group)
+    time.sleep(0.5)
+    assert [c.params["text"] for c in stack.api.sent(group)][-1] == content.get(
+        "es", "group_chat"
+    ).text
+    assert (
+        len(stack.api.sent(group)) == len(group_sent) <= 2
+    )  # notice (+ privacy) once, not per message
+    stack.post(
+        update(
+            channel_post={
+                "message_id": 1,
+                "date": 1,
+                "chat": {"id": -1001, "type": "channel"},
+                "text": "x",
+            }
+        )
+    )
+    time.sleep(0.3)
+    assert stack.api.sent(-1001) == []
+
+
+def test_rate_limit_is_waited_out_and_the_reply_still_arrives(
+    stack: Stack, content: FileContentStore
+) -> None:
+    stack.classifier.say("hola", "greet")
+    stack.api.rate_limit_next = 1
+    stack.api.retry_after = 1
+    stack.post(update(message=message("hola", message_id=40)))
+    sent = stack.wait_sent(2)
+    attempts = stack.api.named("sendMessage")
+    assert len(attempts) == 3  # the refused one, then both replies
+    assert attempts[1].at - attempts[0].at >= 0.9
+    assert sent[-1].params["text"] == content.get("es", "greet").text
+
+
+def test_start_and_language_commands(stack: Stack, content: FileContentStore) -> None:
+    stack.post(update(message=message("/start", message_id=50)))
+    sent = stack.wait_sent(2)
+    assert sent[-1].params["text"] == content.get("es", "greet").text
+    stack.post(update(message=message("/idioma", message_id=51)))
+    sent = stack.wait_sent(3)
+    buttons = [
+        row[0]["callback_data"] for row in sent[-1].params["reply_markup"]["inline_keyboard"]
+    ]
+    assert buttons == ["lang:es", "lang:en"]
+
+
+def test_long_answer_is_split_under_telegram_limit(stack: Stack) -> None:
+    import asyncio
+
+    from bot.core import Reply
+
+    channel = TelegramChannel(
+        TelegramConfig(TOKEN, SECRET, "", stack.api_url),
+        lambda m: None,  # type: ignore[arg-type, return-value]
+    )
+
+    async def go() -> None:
+        await channel.application.initialize()
+        try:
+            await channel.send(str(CHAT), [Reply(("palabra " * 1200).strip())])
+        finally:
+            await channel.application.shutdown()
+
+    asyncio.run(go())
+    texts = [c.params["text"] for c in stack.api.sent(CHAT)]
+    assert len(texts) == 3 and all(len(t) <= 4096 for t in texts)
+    assert " ".join(texts).split() == ["palabra"] * 1200

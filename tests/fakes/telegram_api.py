@@ -1,0 +1,102 @@
+"""A stand-in for the Telegram Bot API: records calls, answers with valid Bot API JSON."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Ventanilla", "username": "ventanilla_bot"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    at: float
+
+
+@dataclass
+class FakeBotAPI:
+    token: str
+    calls: list[Call] = field(default_factory=list)
+    rate_limit_next: int = 0  # answer this many sendMessage calls with 429
+    retry_after: int = 1
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def app(self) -> Starlette:
+        async def endpoint(request: Request) -> JSONResponse:
+            if request.path_params["token"] != self.token:
+                return JSONResponse(
+                    {"ok": False, "error_code": 401, "description": "Unauthorized"}, 401
+                )
+            method = request.path_params["method"]
+            params = await self._params(request)
+            with self._lock:
+                self.calls.append(Call(method, params, time.monotonic()))
+                if method == "sendMessage" and self.rate_limit_next > 0:
+                    self.rate_limit_next -= 1
+                    return JSONResponse(
+                        {
+                            "ok": False,
+                            "error_code": 429,
+                            "description": f"Too Many Requests: retry after {self.retry_after}",
+                            "parameters": {"retry_after": self.retry_after},
+                        },
+                        429,
+                    )
+            return JSONResponse({"ok": True, "result": self._result(method, params)})
+
+        return Starlette(routes=[Route("/bot{token}/{method}", endpoint, methods=["POST", "GET"])])
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return dict(await request.json())
+        form = await request.form()
+        params: dict[str, Any] = {}
+        for key, value in form.items():
+            try:
+                params[key] = json.loads(str(value))
+            except ValueError:
+                params[key] = str(value)
+        return params
+
+    def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return {
+                **BOT_USER,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if method == "sendMessage":
+            return {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": int(params["chat_id"]), "type": "private"},
+                "from": BOT_USER,
+                "text": params.get("text", ""),
+            }
+        return True
+
+    def sent(self, chat_id: int | str | None = None) -> list[Call]:
+        with self._lock:
+            return [
+                c
+                for c in self.calls
+                if c.method == "sendMessage"
+                and (chat_id is None or str(c.params["chat_id"]) == str(chat_id))
+            ]
+
+    def named(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
