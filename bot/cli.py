@@ -72,6 +72,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from bot.channels.telegram import TelegramChannel, TelegramConfig
+    from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
     from bot.runtime import running
     from bot.web import ChannelService, build_app
 
@@ -91,6 +92,17 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 mode = "long polling" if args.telegram_polling else "webhook"
                 _say(f"Telegram channel enabled ({mode})")
+            whatsapp = WhatsAppConfig.from_env(settings.env, settings.whatsapp_template_sid)
+            if whatsapp is not None:
+                channels.append(
+                    WhatsAppChannel(
+                        whatsapp,
+                        runtime.dispatcher.handle,
+                        runtime.store.contact_state,
+                        runtime.store.record_delivery_failure,
+                    )
+                )
+                _say("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
             app = build_app(runtime, channels)
             config = uvicorn.Config(
                 app, host=settings.host, port=settings.port, log_level="info", access_log=False

@@ -19,6 +19,8 @@ class Commands:
     delete_data: frozenset[str]
     confirm_yes: frozenset[str]
     language_names: dict[str, str]
+    opt_out: frozenset[str]
+    opt_in: frozenset[str]
 
     @classmethod
     def from_file(cls, path: Path) -> Commands:
@@ -27,10 +29,18 @@ class Commands:
             delete_data=frozenset(_clean(str(p)) for p in data["delete_data"]),
             confirm_yes=frozenset(_clean(str(p)) for p in data["confirm_yes"]),
             language_names={str(k): str(v) for k, v in data["language_names"].items()},
+            opt_out=frozenset(_clean(str(p)) for p in data["opt_out"]),
+            opt_in=frozenset(_clean(str(p)) for p in data["opt_in"]),
         )
 
     def asks_to_delete(self, text: str) -> bool:
         return _clean(text) in self.delete_data
+
+    def opts_out(self, text: str) -> bool:
+        return _clean(text) in self.opt_out
+
+    def opts_in(self, text: str) -> bool:
+        return _clean(text) in self.opt_in
 
     def confirms(self, text: str) -> bool:
         return _clean(text) in self.confirm_yes

@@ -42,6 +42,8 @@ SYSTEM_KEYS = (
     "delete_cancelled",
     "outdated_note",
     "language_prompt",
+    "opt_out_done",
+    "opt_in_done",
 )
 
 

@@ -171,6 +171,7 @@ class UserState:
     last_options: list[str] = field(default_factory=list)
     pending_action: str | None = None
     privacy_notice_shown: bool = False
+    proactive_opt_out: bool = False
 
 
 class StateStore(Protocol):

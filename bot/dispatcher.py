@@ -184,6 +184,12 @@ class Dispatcher:
                 await self._states.forget(message.channel, message.user_id)
                 return self._reply(language, "delete_done", "deleted")
             return self._reply(language, "delete_cancelled", "delete_cancelled")
+        if self._commands.opts_out(text):
+            state.proactive_opt_out = True
+            return self._reply(language, "opt_out_done", "opt_out")
+        if self._commands.opts_in(text):
+            state.proactive_opt_out = False
+            return self._reply(language, "opt_in_done", "opt_in")
         if self._commands.asks_to_delete(text):
             state.pending_action = "confirm_delete"
             return self._reply(language, "delete_confirm", "delete_confirm")

@@ -50,6 +50,7 @@ class Settings:
     dedupe_cache_size: int
     retention_days: int
     database_url: str
+    whatsapp_template_sid: str = ""
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -122,6 +123,7 @@ def load_settings(
             retention_days=int(raw["privacy"]["retention_days"]),
             database_url=env.get("DATABASE_URL", "")
             or f"sqlite:///{_path(raw.get('data_dir', 'data'), root) / 'ventanilla.sqlite3'}",
+            whatsapp_template_sid=str((raw.get("whatsapp") or {}).get("template_sid") or ""),
             env=env,
         )
     except (KeyError, TypeError, ValueError) as exc:

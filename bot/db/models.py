@@ -121,6 +121,19 @@ class ProcessedMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class DeliveryFailure(Base):
+    """A reply the platform could not deliver (status callback); no address is kept."""
+
+    __tablename__ = "delivery_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    message_sid: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class ContentVersion(Base):
     __tablename__ = "content_versions"
     __table_args__ = (UniqueConstraint("key", "language", "version"),)

@@ -17,6 +17,7 @@ from bot.core import EngineResult, IncomingMessage, UserState
 from bot.db.models import (
     Conversation,
     DailyCount,
+    DeliveryFailure,
     HandoffTicket,
     Message,
     ProcessedMessage,
@@ -71,6 +72,7 @@ class SqlStore:
                 last_options=[o for o in user.last_options.split(",") if o],
                 pending_action=user.pending_action,
                 privacy_notice_shown=user.privacy_notice_at is not None,
+                proactive_opt_out=user.proactive_opt_out,
             )
 
     async def save(self, channel: str, user_id: str, state: UserState) -> None:
@@ -80,6 +82,7 @@ class SqlStore:
             user.language_locked = state.language_locked
             user.last_options = ",".join(state.last_options)
             user.pending_action = state.pending_action
+            user.proactive_opt_out = state.proactive_opt_out
             if state.privacy_notice_shown and user.privacy_notice_at is None:
                 user.privacy_notice_at = utcnow()
             user.last_inbound_at = utcnow()
@@ -182,6 +185,27 @@ class SqlStore:
                 update(HandoffTicket)
                 .where(HandoffTicket.reference == reference)
                 .values(status="closed", outcome=outcome, closed_at=utcnow(), reply_address=None)
+            )
+
+    async def contact_state(self, channel: str, user_id: str) -> tuple[dt.datetime | None, bool]:
+        """When the person last wrote, and whether they refused proactive messages."""
+        async with self._sessions() as session:
+            user = await self._user(session, channel, user_id)
+            if user is None:
+                return None, False
+            return user.last_inbound_at, user.proactive_opt_out
+
+    async def record_delivery_failure(
+        self, channel: str, message_sid: str, status: str, error_code: str | None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            session.add(
+                DeliveryFailure(
+                    channel=channel,
+                    message_sid=message_sid[:64],
+                    status=status[:32],
+                    error_code=(error_code or None) and error_code[:16],
+                )
             )
 
     async def forget(self, channel: str, user_id: str) -> None:
