@@ -55,11 +55,19 @@ class SqlStore:
 
     async def _user_or_new(self, session: AsyncSession, channel: str, user_id: str) -> User:
         user = await self._user(session, channel, user_id)
-        if user is None:
-            user = User(channel=channel, user_hash=self._protector.user_hash(channel, user_id))
-            session.add(user)
-            await session.flush()
-        return user
+        if user is not None:
+            return user
+        try:
+            async with session.begin_nested():
+                user = User(channel=channel, user_hash=self._protector.user_hash(channel, user_id))
+                session.add(user)
+                await session.flush()
+            return user
+        except IntegrityError:
+            # Another worker created the same person a moment ago: use that row.
+            existing = await self._user(session, channel, user_id)
+            assert existing is not None
+            return existing
 
     async def load(self, channel: str, user_id: str) -> UserState:
         async with self._sessions() as session:

@@ -68,3 +68,11 @@ def test_every_phone_number_in_answers_is_listed_in_its_sources(settings: Settin
                 if len(digits) < 3 or (len(digits) == 4 and digits.startswith("20")):
                     continue  # years and tiny counts are not phone numbers
                 assert digits in cited, f"{entry.language}/{entry.key}: {found} has no source"
+
+
+def test_privacy_notice_states_the_configured_retention(settings: Settings) -> None:
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    for language in settings.languages:
+        notice = bundle.entries[language]["privacy_notice"].text
+        assert f"{settings.retention_days} " in notice, language
+        assert "borrar mis datos" in notice or "delete my data" in notice

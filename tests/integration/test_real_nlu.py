@@ -86,7 +86,7 @@ async def test_nlu_server_down_gives_apology_and_menu(
     engine = build_dispatcher(settings, client, InMemoryStateStore(), content)
     result = await _ask(engine, "necesito un pasaporte")
     assert result.route == "nlu_unavailable"  # type: ignore[attr-defined]
-    assert result.replies[0].buttons  # type: ignore[attr-defined]
+    assert result.replies[-1].buttons  # type: ignore[attr-defined]
 
 
 def test_ask_command_prints_json(nlu_server: RunningNLU, settings: Settings) -> None:

@@ -184,3 +184,33 @@ async def test_purge_removes_old_texts_and_keeps_counts(
     async with sessions() as session:
         users = (await session.execute(select(func.count()).select_from(User))).scalar()
     assert users == 1
+
+
+async def test_eight_concurrent_writers_lose_nothing(
+    store: SqlStore, database: AsyncEngine
+) -> None:
+    import asyncio
+
+    from bot.core import EngineResult, IncomingMessage, Reply
+
+    per_writer = 250
+
+    async def writer(number: int) -> None:
+        for i in range(per_writer):
+            # Two writers per person: the same user may arrive on two workers at once.
+            message = IncomingMessage(channel="web", user_id=f"writer-{number % 4}", text=f"m{i}")
+            result = EngineResult(replies=[], language="es", intent="greet", route="answer")
+            if i % 50 == 0:
+                result.replies.append(Reply("ok", content_key="greet"))
+            await store.record(message, result)
+
+    await asyncio.gather(*(writer(n) for n in range(8)))
+    async with db.sessions(database)() as session:
+        inbound = (
+            await session.execute(
+                select(func.count()).select_from(Message).where(Message.direction == "in")
+            )
+        ).scalar()
+        users = (await session.execute(select(func.count()).select_from(User))).scalar()
+    assert inbound == 8 * per_writer == 2000
+    assert users == 4
