@@ -25,7 +25,7 @@ def split(
     for key in sorted(groups):
         items = list(groups[key])
         rng.shuffle(items)
-        cut = int(round(len(items) * fraction))
+        cut = round(len(items) * fraction)
         held.extend(items[:cut])
         train.extend(items[cut:])
     return train, held
