@@ -114,6 +114,38 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(serve())
 
 
+def cmd_content_import(settings: Settings, _: argparse.Namespace) -> int:
+    from bot.content_db import ContentRepository
+    from bot.db.engine import sessions
+    from bot.runtime import storage
+
+    async def work() -> int:
+        async with storage(settings) as (_store, engine, _protector):
+            repository = ContentRepository(sessions(engine))
+            created = await repository.import_files(
+                settings.content_dir, settings.languages, "import"
+            )
+        print(f"imported {created} changed entries from {settings.content_dir}")
+        return 0
+
+    return asyncio.run(work())
+
+
+def cmd_content_export(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.content_db import ContentRepository
+    from bot.db.engine import sessions
+    from bot.runtime import storage
+
+    async def work() -> int:
+        async with storage(settings) as (_store, engine, _protector):
+            target = Path(args.to) if args.to else settings.content_dir
+            written = await ContentRepository(sessions(engine)).export_files(target)
+        print(f"wrote {written} changed files to {target}")
+        return 0
+
+    return asyncio.run(work())
+
+
 def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
     from bot.db.engine import upgrade
 
@@ -252,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     check = content.add_parser("check", help="validate content and list entries to review")
     check.add_argument("--errors-only", action="store_true")
     check.set_defaults(func=cmd_content_check)
+    content.add_parser(
+        "import", help="load content/ into the database (new versions where text differs)"
+    ).set_defaults(func=cmd_content_import)
+    export = content.add_parser("export", help="write the published versions back to files")
+    export.add_argument("--to", help="folder to write to (default: the content folder)")
+    export.set_defaults(func=cmd_content_export)
     review = content.add_parser("review", help="list the facts staff must confirm")
     review.set_defaults(func=cmd_content_check, errors_only=False)
     return parser

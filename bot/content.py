@@ -92,31 +92,59 @@ class ContentBundle:
     danger: dict[str, DangerPhrases] = field(default_factory=dict)
     raw: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
+    def merged_danger(self) -> DangerPhrases:
+        """One list for all languages: a person in danger may write in either."""
+        emergency: list[str] = []
+        crisis: list[str] = []
+        for phrases in self.danger.values():
+            emergency.extend(phrases.emergency)
+            crisis.extend(phrases.crisis)
+        return DangerPhrases(
+            emergency=tuple(dict.fromkeys(p for p in emergency if p)),
+            crisis=tuple(dict.fromkeys(p for p in crisis if p)),
+        )
+
+
+def bundle_from_texts(
+    items: Iterable[tuple[str, str, str]], languages: Iterable[str]
+) -> ContentBundle:
+    """Build a bundle from (language, key, YAML text) triples, from files or the database."""
+    bundle = ContentBundle()
+    for language in languages:
+        bundle.entries[language] = {}
+        bundle.raw[language] = {}
+    for language, key, body in sorted(items):
+        if language not in bundle.entries:
+            continue
+        try:
+            data = yaml.safe_load(body)
+        except yaml.YAMLError as exc:
+            raise ContentError(f"{language}/{key}.yml: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict) or "key" not in data:
+            raise ContentError(f"{language}/{key}.yml: expected a mapping with a 'key'")
+        bundle.raw[language][key] = data
+        if data["key"] == DANGER_KEY:
+            bundle.danger[language] = DangerPhrases(
+                emergency=tuple(normalize_text(p) for p in data.get("emergency") or ()),
+                crisis=tuple(normalize_text(p) for p in data.get("crisis") or ()),
+            )
+            continue
+        bundle.entries[language][key] = entry_from_mapping(data, language)
+    return bundle
+
 
 def load_bundle(content_dir: Path, languages: Iterable[str]) -> ContentBundle:
-    bundle = ContentBundle()
+    languages = tuple(languages)
+    items: list[tuple[str, str, str]] = []
     for language in languages:
         folder = content_dir / language
         if not folder.is_dir():
             raise ContentError(f"missing content folder {folder}")
-        bundle.entries[language] = {}
-        bundle.raw[language] = {}
-        for path in sorted(folder.glob("*.yml")):
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except yaml.YAMLError as exc:
-                raise ContentError(f"{path}: not valid YAML: {exc}") from exc
-            if not isinstance(data, dict) or "key" not in data:
-                raise ContentError(f"{path}: expected a mapping with a 'key'")
-            bundle.raw[language][path.stem] = data
-            if data["key"] == DANGER_KEY:
-                bundle.danger[language] = DangerPhrases(
-                    emergency=tuple(normalize_text(p) for p in data.get("emergency") or ()),
-                    crisis=tuple(normalize_text(p) for p in data.get("crisis") or ()),
-                )
-                continue
-            bundle.entries[language][path.stem] = entry_from_mapping(data, language)
-    return bundle
+        items.extend(
+            (language, path.stem, path.read_text(encoding="utf-8"))
+            for path in sorted(folder.glob("*.yml"))
+        )
+    return bundle_from_texts(items, languages)
 
 
 class FileContentStore:
@@ -125,22 +153,16 @@ class FileContentStore:
     def __init__(self, bundle: ContentBundle, default_language: str) -> None:
         self._bundle = bundle
         self._default = default_language
-        merged_emergency: list[str] = []
-        merged_crisis: list[str] = []
-        for phrases in bundle.danger.values():
-            merged_emergency.extend(phrases.emergency)
-            merged_crisis.extend(phrases.crisis)
-        # One list for all languages: a person in danger may write in either.
-        self._danger = DangerPhrases(
-            emergency=tuple(dict.fromkeys(p for p in merged_emergency if p)),
-            crisis=tuple(dict.fromkeys(p for p in merged_crisis if p)),
-        )
+        self._danger = bundle.merged_danger()
 
     @classmethod
     def from_dir(
         cls, content_dir: Path, languages: Iterable[str], default_language: str
     ) -> FileContentStore:
         return cls(load_bundle(content_dir, languages), default_language)
+
+    async def refresh(self, force: bool = False) -> None:
+        """Files change only with a restart; nothing to do."""
 
     def has(self, language: str, key: str) -> bool:
         return key in self._bundle.entries.get(language, {})

@@ -155,6 +155,10 @@ class DangerPhrases:
 class ContentStore(Protocol):
     """Read access to the published answers; implementations may reload at any time."""
 
+    async def refresh(self, force: bool = False) -> None:
+        """Pick up newly published answers; cheap enough to call for every message."""
+        ...
+
     def get(self, language: str, key: str) -> ContentEntry: ...
 
     def has(self, language: str, key: str) -> bool: ...

@@ -97,6 +97,11 @@ class Dispatcher:
             message.channel, message.message_id
         ):
             return EngineResult(replies=[], language="", route="duplicate", duplicate=True)
+        try:
+            await self._content.refresh()
+        except Exception:
+            # Keep serving what is in memory: a database hiccup must not silence the bot.
+            log.exception("content refresh failed; serving the last published answers")
         state = await self._states.load(message.channel, message.user_id)
         result = await self._route(message, state)
         if result.route == "deleted":

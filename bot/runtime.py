@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import FileContentStore
+from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
 from bot.db.store import SqlStore
 from bot.dispatcher import Dispatcher
-from bot.engine import build_dispatcher, file_content
+from bot.engine import build_dispatcher
 from bot.privacy import Protector, resolve_secret
 from bot.settings import Settings
 from nlu.client import RasaClient
@@ -31,6 +32,7 @@ class Runtime:
     content: FileContentStore
     database: AsyncEngine
     protector: Protector
+    repository: ContentRepository | None = None
 
 
 @asynccontextmanager
@@ -44,16 +46,29 @@ async def storage(settings: Settings) -> AsyncIterator[tuple[SqlStore, AsyncEngi
         await engine.dispose()
 
 
+async def published_content(
+    settings: Settings, repository: ContentRepository, say: Callable[[str], None]
+) -> DbContentStore:
+    """The database holds what staff published; on first start it is seeded from content/."""
+    if await repository.revision() == 0:
+        created = await repository.import_files(settings.content_dir, settings.languages, "seed")
+        say(f"Content database seeded from {settings.content_dir} ({created} entries).")
+    content = DbContentStore(repository, settings.default_language, settings.languages)
+    await content.refresh(force=True)
+    return content
+
+
 @asynccontextmanager
 async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterator[Runtime]:
-    content = file_content(settings)
     async with (
         storage(settings) as (store, engine, protector),
         nlu_endpoint(settings, say) as endpoint,
     ):
+        repository = ContentRepository(db.sessions(engine))
+        content = await published_content(settings, repository, say)
         client = RasaClient(endpoint.url, endpoint.auth_token, settings.nlu.timeout_seconds)
         try:
             dispatcher = build_dispatcher(settings, client, store, content)
-            yield Runtime(settings, dispatcher, store, content, engine, protector)
+            yield Runtime(settings, dispatcher, store, content, engine, protector, repository)
         finally:
             await client.aclose()
