@@ -73,7 +73,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
-    from bot.runtime import running
+    from bot.runtime import admin_app, running
     from bot.web import ChannelService, build_app
 
     async def serve() -> int:
@@ -103,7 +103,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                     )
                 )
                 _say("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
-            app = build_app(runtime, channels)
+            app = build_app(runtime, channels, admin=admin_app(runtime))
             config = uvicorn.Config(
                 app, host=settings.host, port=settings.port, log_level="info", access_log=False
             )
@@ -141,6 +141,33 @@ def cmd_content_export(settings: Settings, args: argparse.Namespace) -> int:
             target = Path(args.to) if args.to else settings.content_dir
             written = await ContentRepository(sessions(engine)).export_files(target)
         print(f"wrote {written} changed files to {target}")
+        return 0
+
+    return asyncio.run(work())
+
+
+def cmd_admin_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot.admin.accounts import AccountError, Accounts, Role
+    from bot.db.engine import sessions
+    from bot.runtime import storage
+
+    password = getpass.getpass(f"Password for {args.email}: ")
+    if password != getpass.getpass("Repeat the password: "):
+        _say("error: the passwords differ")
+        return 1
+
+    async def work() -> int:
+        async with storage(settings) as (_store, engine, _protector):
+            try:
+                staff = await Accounts(sessions(engine)).create(
+                    args.email, password, Role(args.role)
+                )
+            except AccountError as exc:
+                _say(f"error: {exc}")
+                return 1
+        print(f"created {staff.email} ({staff.role.value})")
         return 0
 
     return asyncio.run(work())
@@ -261,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("file")
     evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
     evaluate.set_defaults(func=cmd_nlu_eval)
+
+    admin = sub.add_parser("admin", help="staff accounts").add_subparsers(
+        dest="admin_command", required=True
+    )
+    create_user = admin.add_parser("create-user", help="create a staff account (asks the password)")
+    create_user.add_argument("email")
+    create_user.add_argument("--role", choices=["editor", "agent", "viewer"], default="viewer")
+    create_user.set_defaults(func=cmd_admin_create_user)
 
     database = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True

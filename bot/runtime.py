@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
 
 from bot.content import FileContentStore
 from bot.content_db import ContentRepository, DbContentStore
@@ -21,7 +22,7 @@ from bot.engine import build_dispatcher
 from bot.privacy import Protector, resolve_secret
 from bot.settings import Settings
 from nlu.client import RasaClient
-from nlu.service import nlu_endpoint
+from nlu.service import Endpoint, nlu_endpoint
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Runtime:
     database: AsyncEngine
     protector: Protector
     repository: ContentRepository | None = None
+    classifier: RasaClient | None = None
+    nlu: Endpoint | None = None
 
 
 @asynccontextmanager
@@ -58,6 +61,32 @@ async def published_content(
     return content
 
 
+def admin_app(runtime: Runtime) -> Starlette:
+    """The staff pages, wired to this runtime's database, content and NLU."""
+    from bot.admin.app import AdminDeps, build_admin
+    from bot.admin.retrain import Retrainer
+
+    assert runtime.repository is not None and runtime.classifier is not None
+    assert isinstance(runtime.content, DbContentStore)
+    sessions = db.sessions(runtime.database)
+    retrainer = None
+    if runtime.nlu is not None and runtime.nlu.local is not None:
+        retrainer = Retrainer(
+            runtime.settings, sessions, runtime.repository, runtime.classifier, runtime.nlu
+        )
+    return build_admin(
+        AdminDeps(
+            settings=runtime.settings,
+            sessions=sessions,
+            repository=runtime.repository,
+            content=runtime.content,
+            classifier=runtime.classifier,
+            retrainer=retrainer,
+            secret=resolve_secret(runtime.settings),
+        )
+    )
+
+
 @asynccontextmanager
 async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterator[Runtime]:
     async with (
@@ -69,6 +98,16 @@ async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterat
         client = RasaClient(endpoint.url, endpoint.auth_token, settings.nlu.timeout_seconds)
         try:
             dispatcher = build_dispatcher(settings, client, store, content)
-            yield Runtime(settings, dispatcher, store, content, engine, protector, repository)
+            yield Runtime(
+                settings,
+                dispatcher,
+                store,
+                content,
+                engine,
+                protector,
+                repository,
+                client,
+                endpoint,
+            )
         finally:
             await client.aclose()

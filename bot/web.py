@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels import webchat
 
@@ -48,6 +48,7 @@ def build_app(
     channels: Sequence[ChannelService] = (),
     extra_routes: list[BaseRoute] | None = None,
     purge: bool = True,
+    admin: Starlette | None = None,
 ) -> Starlette:
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -75,4 +76,6 @@ def build_app(
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),
     ]
+    if admin is not None:
+        routes.append(Mount("/admin", app=admin))
     return Starlette(routes=routes, lifespan=lifespan)

@@ -69,6 +69,15 @@ class RasaClient:
             # The exception text may hold the URL with the token: keep only its type.
             raise NLUUnavailableError(f"NLU request failed: {type(exc).__name__}") from None
 
+    def switch(self, base_url: str, auth_token: str) -> None:
+        """Point at another NLU server (a freshly started one serving a new model)."""
+        self._base_url = base_url.rstrip("/")
+        self._params = {"token": auth_token} if auth_token else {}
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
     async def is_ready(self) -> bool:
         try:
             response = await self._client.get(f"{self._base_url}/status", params=self._params)

@@ -12,10 +12,55 @@ from nlu.server import LocalRasaServer, newest_model
 from nlu.train import train_model
 
 
-@dataclass(frozen=True)
+@dataclass
 class Endpoint:
     url: str
     auth_token: str
+    local: LocalRasaServer | None = None
+    log_dir: Path | None = None
+
+    async def swap(self, model: Path, timeout_seconds: float) -> None:
+        """Serve `model` from a fresh server, then retire the old one.
+
+        Rasa's `PUT /model` grows the server's memory at every swap (RasaHQ/rasa#11284),
+        so a new process is started instead; callers switch their client to `url`.
+        """
+        if self.local is None or self.log_dir is None:
+            raise RuntimeError("the NLU server is external (NLU_URL); deploy the model there")
+        fresh = await self.start_candidate(model, timeout_seconds)
+        self.adopt(fresh)
+
+    async def start_candidate(self, model: Path, timeout_seconds: float) -> LocalRasaServer:
+        """A second server on a free port, e.g. to evaluate a model before it is served."""
+        log_dir = self.log_dir or model.parent
+        fresh = LocalRasaServer(model, _free_port(), log_dir / "nlu-candidate.log")
+        fresh.start()
+        try:
+            await fresh.wait_until_ready(timeout_seconds)
+        except Exception:
+            fresh.stop()
+            raise
+        return fresh
+
+    def adopt(self, fresh: LocalRasaServer) -> None:
+        """Serve from an already running server and stop the old one."""
+        if self.local is None:
+            raise RuntimeError("the NLU server is external (NLU_URL); deploy the model there")
+        old, self.local = self.local, fresh
+        self.url, self.auth_token = fresh.url, fresh.auth_token
+        old.stop()
+
+    def stop(self) -> None:
+        if self.local is not None:
+            self.local.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def model_is_stale(model: Path | None, data_dir: Path, config: Path) -> bool:
@@ -58,6 +103,7 @@ async def nlu_endpoint(
     )
     report(f"Starting the NLU server on {server.url} with {model.name} ...")
     server.start()
+    endpoint = Endpoint(server.url, server.auth_token, server, settings.data_dir)
     try:
         last = [0.0]
 
@@ -68,6 +114,6 @@ async def nlu_endpoint(
 
         await server.wait_until_ready(settings.nlu.startup_timeout_seconds, progress)
         report("NLU server ready.")
-        yield Endpoint(server.url, server.auth_token)
+        yield endpoint
     finally:
-        server.stop()
+        endpoint.stop()

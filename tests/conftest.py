@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +17,8 @@ from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher, file_content
 from bot.memory_state import InMemoryStateStore
 from bot.settings import PROJECT_ROOT, Settings, load_settings
+from nlu.server import LocalRasaServer
+from nlu.train import train_model
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval" / "dev_nlu.jsonl"
 
@@ -104,4 +109,41 @@ def project_root() -> Path:
     return PROJECT_ROOT
 
 
-__all__ = ["Conversation", "ScriptedClassifier", "content_text", "free_port"]
+# A real Rasa model, trained once per test session, served by a real `rasa run` process.
+
+
+@dataclass(frozen=True)
+class RunningNLU:
+    url: str
+    token: str
+    model: Path
+
+
+@pytest.fixture(scope="session")
+def trained_model(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    reuse = os.environ.get("VENTANILLA_TEST_MODEL")  # local iteration only; CI always trains
+    if reuse:
+        return Path(reuse)
+    return train_model(
+        settings.nlu.config,
+        tmp_path_factory.mktemp("models"),
+        data_dir=settings.nlu.data_dir,
+        report=lambda line: print(line, flush=True),
+    )
+
+
+@pytest.fixture(scope="session")
+def nlu_server(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningNLU]:
+    log_path = tmp_path_factory.mktemp("nlu-log") / "rasa.log"
+    server = LocalRasaServer(trained_model, free_port(), log_path)
+    server.start()
+    try:
+        asyncio.run(server.wait_until_ready(240))
+        yield RunningNLU(server.url, server.auth_token, trained_model)
+    finally:
+        server.stop()
+
+
+__all__ = ["Conversation", "RunningNLU", "ScriptedClassifier", "content_text", "free_port"]

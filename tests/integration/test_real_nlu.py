@@ -16,7 +16,7 @@ from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
 from bot.settings import PROJECT_ROOT, Settings
 from nlu.client import RasaClient
-from tests.integration.conftest import RunningNLU
+from tests.conftest import RunningNLU
 
 pytestmark = pytest.mark.rasa
 

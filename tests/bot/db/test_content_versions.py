@@ -1,4 +1,7 @@
-"""Content versions on SQLite and PostgreSQL: import/export round trip, publish, revert, live reload."""
+"""Content versions on SQLite and PostgreSQL.
+
+Import/export round trip, publish, revert and live reload in every worker.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ def _same_tree(a: Path, b: Path) -> bool:
     for language in ("es", "en"):
         names = sorted(p.name for p in (a / language).glob("*.yml"))
         assert names == sorted(p.name for p in (b / language).glob("*.yml"))
-        match, mismatch, errors = filecmp.cmpfiles(a / language, b / language, names, shallow=False)
+        _, mismatch, errors = filecmp.cmpfiles(a / language, b / language, names, shallow=False)
         assert not mismatch and not errors, mismatch
     return True
 

@@ -1,0 +1,1 @@
+"""Staff pages at /admin: accounts, content editing, review dates, test gate, retraining."""

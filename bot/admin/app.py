@@ -1,0 +1,441 @@
+"""The staff area, mounted at /admin: server-rendered pages, forms that work without JavaScript."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from bot.admin.accounts import Accounts, AuditLog, LoginResult, Staff
+from bot.admin.gate import run_gate
+from bot.admin.retrain import Retrainer
+from bot.admin.security import (
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    Forbidden,
+    checked_form,
+    csrf_token,
+    requires,
+    session_secret,
+)
+from bot.channels.render import numbered_text
+from bot.content import FileContentStore, bundle_from_texts
+from bot.content_db import ContentRepository, DbContentStore, dump_entry, unified_diff
+from bot.core import IntentClassifier
+from bot.db.models import Message, TrainingExample
+from bot.settings import Settings
+from handlers.answers import answer, is_expired
+from nlu.normalize import normalize_text
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+UNANSWERED_ROUTES = ("fallback", "unknown_words")
+REVIEW_EXTENSION = dt.timedelta(days=182)
+
+
+@dataclass
+class AdminDeps:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    repository: ContentRepository
+    content: DbContentStore
+    classifier: IntentClassifier
+    retrainer: Retrainer | None
+    secret: str
+
+
+def build_admin(deps: AdminDeps) -> Starlette:
+    accounts = Accounts(deps.sessions)
+    audit = AuditLog(deps.sessions)
+    settings = deps.settings
+
+    def render(
+        request: Request, template: str, staff: Staff | None, status: int = 200, **context: Any
+    ) -> Response:
+        return TEMPLATES.TemplateResponse(
+            request,
+            template,
+            {
+                "staff": staff,
+                "csrf": csrf_token(request),
+                "languages": settings.languages,
+                **context,
+            },
+            status_code=status,
+        )
+
+    async def login_page(request: Request) -> Response:
+        return render(request, "login.html", None, next=request.query_params.get("next", "/admin/"))
+
+    async def login(request: Request) -> Response:
+        form = await checked_form(request)
+        result, staff = await accounts.login(
+            str(form.get("email", "")), str(form.get("password", ""))
+        )
+        if result is LoginResult.OK and staff is not None:
+            request.session.clear()
+            request.session["staff_id"] = staff.id
+            target = str(form.get("next") or "/admin/")
+            return RedirectResponse(target if target.startswith("/admin") else "/admin/", 303)
+        message = (
+            "This account is locked after too many failed attempts. Try again in 15 minutes."
+            if result is LoginResult.LOCKED
+            else "Wrong e-mail or password."
+        )
+        return render(request, "login.html", None, status=401, error=message, next="/admin/")
+
+    async def logout(request: Request) -> Response:
+        await checked_form(request)
+        request.session.clear()
+        return RedirectResponse("/admin/login", 303)
+
+    @requires(accounts, "view")
+    async def home(request: Request, staff: Staff) -> Response:
+        return render(request, "home.html", staff)
+
+    @requires(accounts, "view")
+    async def content_list(request: Request, staff: Staff) -> Response:
+        await deps.content.refresh(force=True)
+        bundle = deps.content.bundle
+        first = settings.default_language
+        rows = [
+            {
+                "key": key,
+                "entries": {lang: bundle.entries[lang].get(key) for lang in settings.languages},
+                "expired": is_expired(bundle.entries[first][key]),
+            }
+            for key in sorted(bundle.entries[first])
+        ]
+        return render(request, "content_list.html", staff, rows=rows)
+
+    async def _published(key: str, language: str) -> dict[str, Any]:
+        version = await deps.repository.published(key, language)
+        if version is None:
+            raise HTTPException(404, f"no published {language} answer for {key}")
+        return version.data()
+
+    @requires(accounts, "view")
+    async def content_edit(request: Request, staff: Staff) -> Response:
+        key = request.path_params["key"]
+        entries = {lang: await _published(key, lang) for lang in settings.languages}
+        return render(request, "content_edit.html", staff, key=key, entries=entries)
+
+    @requires(accounts, "edit")
+    async def save_draft(request: Request, staff: Staff) -> Response:
+        key, language = request.path_params["key"], request.path_params["lang"]
+        form = await checked_form(request)
+        data = await _published(key, language)
+        data["title"] = str(form.get("title", "")).strip()
+        data["text"] = str(form.get("text", "")).replace("\r\n", "\n").strip()
+        data["options"] = [o.strip() for o in str(form.get("options", "")).split(",") if o.strip()]
+        data["needs_review"] = form.get("needs_review") == "on"
+        data["review_notes"] = str(form.get("review_notes", "")).strip()
+        for date_field in ("reviewed_on", "expires_on"):
+            value = str(form.get(date_field, "")).strip()
+            data[date_field] = dt.date.fromisoformat(value) if value else None
+        draft = await deps.repository.save_draft(key, language, dump_entry(data), staff.email)
+        await audit.record(
+            staff.email, "save_draft", f"{language}/{key}", f"version {draft.version}"
+        )
+        return RedirectResponse(f"/admin/content/{key}/{language}/draft/{draft.id}", 303)
+
+    async def _preview(draft_body: str, key: str, language: str) -> dict[str, Any]:
+        published = await deps.repository.published_texts()
+        items = [(lang, k, body) for lang, k, body in published if (lang, k) != (language, key)]
+        store = FileContentStore(
+            bundle_from_texts([*items, (language, key, draft_body)], settings.languages),
+            settings.default_language,
+        )
+        reply = answer(store, language, key)
+        return {
+            "whatsapp": numbered_text(reply),
+            "telegram_text": reply.text,
+            "telegram_buttons": [b.label for b in reply.buttons],
+        }
+
+    @requires(accounts, "view")
+    async def draft_page(request: Request, staff: Staff) -> Response:
+        key, language = request.path_params["key"], request.path_params["lang"]
+        draft = await deps.repository.get(int(request.path_params["version_id"]))
+        if draft is None or (draft.key, draft.language) != (key, language):
+            raise HTTPException(404, "no such draft")
+        current = await deps.repository.published(key, language)
+        gate = await run_gate(settings, deps.repository, deps.classifier, draft)
+        try:
+            preview = await _preview(draft.body, key, language)
+        except Exception as exc:
+            preview = {"error": str(exc)}
+        diff = unified_diff(current.body if current else "", draft.body)
+        return render(
+            request,
+            "draft.html",
+            staff,
+            key=key,
+            language=language,
+            draft=draft,
+            gate=gate,
+            preview=preview,
+            diff=diff,
+        )
+
+    @requires(accounts, "edit")
+    async def publish(request: Request, staff: Staff) -> Response:
+        key, language = request.path_params["key"], request.path_params["lang"]
+        form = await checked_form(request)
+        draft = await deps.repository.get(int(request.path_params["version_id"]))
+        if draft is None or draft.status != "draft":
+            raise HTTPException(404, "no such draft")
+        gate = await run_gate(settings, deps.repository, deps.classifier, draft)
+        if gate.errors:
+            raise HTTPException(400, "this draft is not valid: " + "; ".join(gate.errors))
+        override = form.get("override") == "on"
+        if gate.needs_override and not override:
+            raise HTTPException(409, "test questions fail with this draft: tick the override box")
+        published = await deps.repository.publish(draft.id)
+        detail = f"version {published.version}"
+        if gate.needs_override:
+            detail += f"; OVERRIDE of {len(gate.failing)} failing test questions"
+        await audit.record(staff.email, "publish", f"{language}/{key}", detail)
+        await deps.content.refresh(force=True)
+        return RedirectResponse(f"/admin/content/{key}?published={language}", 303)
+
+    @requires(accounts, "view")
+    async def history(request: Request, staff: Staff) -> Response:
+        key, language = request.path_params["key"], request.path_params["lang"]
+        versions = await deps.repository.history(key, language)
+        diffs = [
+            unified_diff(versions[i + 1].body, v.body) if i + 1 < len(versions) else []
+            for i, v in enumerate(versions)
+        ]
+        return render(
+            request,
+            "history.html",
+            staff,
+            key=key,
+            language=language,
+            rows=list(zip(versions, diffs, strict=True)),
+        )
+
+    @requires(accounts, "edit")
+    async def revert(request: Request, staff: Staff) -> Response:
+        key, language = request.path_params["key"], request.path_params["lang"]
+        await checked_form(request)
+        version_id = int(request.path_params["version_id"])
+        published = await deps.repository.revert(version_id, staff.email)
+        await audit.record(
+            staff.email,
+            "revert",
+            f"{language}/{key}",
+            f"to the text of version id {version_id}, now version {published.version}",
+        )
+        await deps.content.refresh(force=True)
+        return RedirectResponse(f"/admin/content/{key}/{language}/history", 303)
+
+    @requires(accounts, "view")
+    async def review(request: Request, staff: Staff) -> Response:
+        await deps.content.refresh(force=True)
+        bundle = deps.content.bundle
+        rows: list[dict[str, Any]] = []
+        for language in settings.languages:
+            for entry in bundle.entries[language].values():
+                reasons = []
+                if is_expired(entry):
+                    reasons.append(f"expired on {entry.expires_on}")
+                if not entry.reviewed_on:
+                    reasons.append("never reviewed")
+                if entry.needs_review:
+                    reasons.append("facts to confirm")
+                if reasons:
+                    rows.append({"entry": entry, "reasons": reasons})
+        rows.sort(key=lambda r: (not r["reasons"][0].startswith("expired"), r["entry"].key))
+        return render(request, "review.html", staff, rows=rows)
+
+    @requires(accounts, "edit")
+    async def mark_reviewed(request: Request, staff: Staff) -> Response:
+        key, language = request.path_params["key"], request.path_params["lang"]
+        await checked_form(request)
+        data = await _published(key, language)
+        today = dt.date.today()
+        data["reviewed_on"] = today
+        if data.get("expires_on"):
+            data["expires_on"] = today + REVIEW_EXTENSION
+        draft = await deps.repository.save_draft(key, language, dump_entry(data), staff.email)
+        await deps.repository.publish(draft.id)
+        await audit.record(staff.email, "mark_reviewed", f"{language}/{key}", today.isoformat())
+        await deps.content.refresh(force=True)
+        return RedirectResponse("/admin/review", 303)
+
+    @requires(accounts, "view")
+    async def tests_page(request: Request, staff: Staff) -> Response:
+        questions = await deps.repository.test_questions()
+        return render(
+            request,
+            "tests.html",
+            staff,
+            questions=questions,
+            keys=sorted(deps.content.bundle.entries[settings.default_language]),
+        )
+
+    @requires(accounts, "edit")
+    async def add_test(request: Request, staff: Staff) -> Response:
+        form = await checked_form(request)
+        key, language = str(form.get("key", "")), str(form.get("language", ""))
+        text = str(form.get("text", "")).strip()
+        if not text or language not in settings.languages or not deps.content.has(language, key):
+            raise HTTPException(400, "choose an answer, a language and write a question")
+        if await deps.repository.add_test_question(key, language, text, staff.email):
+            await audit.record(staff.email, "add_test_question", f"{language}/{key}", text[:200])
+        return RedirectResponse("/admin/tests", 303)
+
+    @requires(accounts, "view")
+    async def unanswered(request: Request, staff: Staff) -> Response:
+        async with deps.sessions() as session:
+            rows = await session.execute(
+                select(Message.text, Message.language).where(
+                    Message.direction == "in",
+                    Message.route.in_(UNANSWERED_ROUTES),
+                    Message.text.is_not(None),
+                )
+            )
+            counts: Counter[tuple[str, str]] = Counter()
+            samples: dict[tuple[str, str], str] = {}
+            for text, language in rows.all():
+                normalized = normalize_text(text or "")
+                if normalized:
+                    counts[(normalized, language or "")] += 1
+                    samples.setdefault((normalized, language or ""), text or "")
+        items = [
+            {"text": samples[k], "language": k[1], "count": c} for k, c in counts.most_common(200)
+        ]
+        intents = [
+            k
+            for k in deps.content.bundle.entries[settings.default_language]
+            if deps.content.get(settings.default_language, k).kind == "intent"
+        ]
+        return render(request, "unanswered.html", staff, items=items, intents=sorted(intents))
+
+    @requires(accounts, "edit")
+    async def assign(request: Request, staff: Staff) -> Response:
+        form = await checked_form(request)
+        text, intent = str(form.get("text", "")).strip(), str(form.get("intent", ""))
+        language = str(form.get("language", "")) or settings.default_language
+        if not text or not deps.content.has(settings.default_language, intent):
+            raise HTTPException(400, "choose an intent")
+        async with deps.sessions.begin() as session:
+            session.add(
+                TrainingExample(text=text, intent=intent, language=language, created_by=staff.email)
+            )
+        await audit.record(staff.email, "assign_example", intent, text[:200])
+        return RedirectResponse("/admin/unanswered?assigned=1", 303)
+
+    @requires(accounts, "view")
+    async def retrain_page(request: Request, staff: Staff) -> Response:
+        retrainer = deps.retrainer
+        jobs = await retrainer.jobs() if retrainer else []
+        live = {job_id: p.lines for job_id, p in retrainer.progress.items()} if retrainer else {}
+        return render(
+            request,
+            "retrain.html",
+            staff,
+            jobs=jobs,
+            live=live,
+            running=bool(retrainer and retrainer.running),
+            available=retrainer is not None,
+        )
+
+    @requires(accounts, "edit")
+    async def retrain_start(request: Request, staff: Staff) -> Response:
+        await checked_form(request)
+        if deps.retrainer is None:
+            raise HTTPException(409, "retraining needs the local NLU server (NLU_URL is external)")
+        try:
+            job_id = await deps.retrainer.start(staff.email)
+        except RuntimeError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        await audit.record(staff.email, "retrain", f"job {job_id}")
+        return RedirectResponse("/admin/retrain", 303)
+
+    @requires(accounts, "view")
+    async def audit_page(request: Request, staff: Staff) -> Response:
+        return render(request, "audit.html", staff, events=await audit.recent())
+
+    async def on_forbidden(request: Request, exc: Exception) -> Response:
+        staff = await _staff_or_none(request, accounts)
+        return render(
+            request, "error.html", staff, status=403, title="Not allowed", message=str(exc)
+        )
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        staff = await _staff_or_none(request, accounts)
+        return render(
+            request,
+            "error.html",
+            staff,
+            status=exc.status_code,
+            title="Cannot do that",
+            message=exc.detail,
+        )
+
+    edit = "/content/{key}/{lang}"
+    routes = [
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/", home),
+        Route("/content", content_list),
+        Route("/content/{key}", content_edit),
+        Route(edit, save_draft, methods=["POST"]),
+        Route(edit + "/draft/{version_id:int}", draft_page),
+        Route(edit + "/draft/{version_id:int}/publish", publish, methods=["POST"]),
+        Route(edit + "/history", history),
+        Route(edit + "/revert/{version_id:int}", revert, methods=["POST"]),
+        Route(edit + "/reviewed", mark_reviewed, methods=["POST"]),
+        Route("/review", review),
+        Route("/tests", tests_page),
+        Route("/tests", add_test, methods=["POST"]),
+        Route("/unanswered", unanswered),
+        Route("/unanswered", assign, methods=["POST"]),
+        Route("/retrain", retrain_page),
+        Route("/retrain", retrain_start, methods=["POST"]),
+        Route("/audit", audit_page),
+    ]
+    middleware = [
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_secret(deps.secret),
+            session_cookie=SESSION_COOKIE,
+            max_age=SESSION_MAX_AGE,
+            same_site="strict",
+            https_only=settings.is_production,
+        )
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={Forbidden: on_forbidden, HTTPException: on_http},
+    )
+
+
+async def _staff_or_none(request: Request, accounts: Accounts) -> Staff | None:
+    from bot.admin.security import current_staff
+
+    try:
+        return await current_staff(request, accounts)
+    except Exception:
+        return None
+
+
+__all__ = ["AdminDeps", "HTMLResponse", "build_admin"]

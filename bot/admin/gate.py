@@ -1,0 +1,114 @@
+"""The test gate: before publishing, run every test question through the NLU and the engine
+with the draft in place, and show which answer each would now get."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.content import MAX_TEXT_CHARS, MAX_TITLE_CHARS, FileContentStore, bundle_from_texts
+from bot.content_db import ContentRepository, Version
+from bot.core import IncomingMessage, IntentClassifier
+from bot.engine import build_dispatcher
+from bot.memory_state import InMemoryStateStore
+from bot.settings import Settings
+
+NOT_ANSWERS = frozenset({"privacy_notice"})
+
+
+@dataclass(frozen=True)
+class GateCase:
+    key: str
+    question: str
+    before: str | None
+    after: str | None
+
+    @property
+    def passes(self) -> bool:
+        return self.after == self.key
+
+    @property
+    def broken(self) -> bool:
+        """Worse than before: it passed with the published content and fails with the draft."""
+        return self.before == self.key and not self.passes
+
+
+@dataclass(frozen=True)
+class GateReport:
+    key: str
+    cases: list[GateCase]
+    errors: list[str]  # invalid content: never publishable
+
+    @property
+    def failing(self) -> list[GateCase]:
+        """Regressions: cases the published content answers right and the draft does not."""
+        return [c for c in self.cases if c.broken]
+
+    @property
+    def already_failing(self) -> list[GateCase]:
+        """This entry's questions that miss it today too: worth fixing, not a reason to block."""
+        return [c for c in self.cases if c.key == self.key and not c.passes and not c.broken]
+
+    @property
+    def needs_override(self) -> bool:
+        return bool(self.failing)
+
+
+async def _answers(
+    settings: Settings,
+    classifier: IntentClassifier,
+    store: FileContentStore,
+    language: str,
+    questions: list[tuple[str, str]],
+) -> list[str | None]:
+    dispatcher = build_dispatcher(settings, classifier, InMemoryStateStore(), store)
+    answers: list[str | None] = []
+    for index, (_, question) in enumerate(questions):
+        result = await dispatcher.handle(
+            IncomingMessage(
+                channel="gate", user_id=f"gate-{index}", text=question, language_hint=language
+            )
+        )
+        keys = [r.content_key for r in result.replies if r.content_key not in NOT_ANSWERS]
+        answers.append(keys[0] if keys else None)
+    return answers
+
+
+async def run_gate(
+    settings: Settings, repository: ContentRepository, classifier: IntentClassifier, draft: Version
+) -> GateReport:
+    published = await repository.published_texts()
+    replaced = [
+        (lang, key, body)
+        for lang, key, body in published
+        if (lang, key) != (draft.language, draft.key)
+    ]
+    errors: list[str] = []
+    try:
+        after_bundle = bundle_from_texts(
+            [*replaced, (draft.language, draft.key, draft.body)], settings.languages
+        )
+        entry = after_bundle.entries[draft.language].get(draft.key)
+        if entry is not None:
+            if not entry.text:
+                errors.append("the text is empty")
+            if len(entry.text) > MAX_TEXT_CHARS:
+                errors.append(f"the text has {len(entry.text)} characters (max {MAX_TEXT_CHARS})")
+            if not entry.title or len(entry.title) > MAX_TITLE_CHARS:
+                errors.append(f"the title needs 1-{MAX_TITLE_CHARS} characters")
+            for option in entry.options:
+                if option not in after_bundle.entries[draft.language]:
+                    errors.append(f"option {option!r} is not a content key")
+    except Exception as exc:  # a broken draft must be reported, not crash the page
+        return GateReport(draft.key, [], [f"the draft cannot be read: {exc}"])
+    before = FileContentStore(
+        bundle_from_texts(published, settings.languages), settings.default_language
+    )
+    after = FileContentStore(after_bundle, settings.default_language)
+    questions = [(k, t) for k, _, t in await repository.test_questions(draft.language)]
+    before_answers = await _answers(settings, classifier, before, draft.language, questions)
+    after_answers = await _answers(settings, classifier, after, draft.language, questions)
+    cases = [
+        GateCase(key, text, b, a)
+        for (key, text), b, a in zip(questions, before_answers, after_answers, strict=True)
+    ]
+    return GateReport(draft.key, cases, errors)

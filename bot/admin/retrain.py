@@ -1,0 +1,184 @@
+"""Retraining from the staff pages: train in the background, evaluate, swap only if not worse.
+
+The candidate is trained on everything except a fixed held-out tenth of the
+training data, then compared with the serving model on that tenth and on the
+staff's test questions. The serving model has seen the held-out tenth, so
+"not worse" is a conservative bar. A rejected model is moved aside, so a
+restart never serves it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.content_db import ContentRepository
+from bot.db.models import RetrainJob, TrainingExample, utcnow
+from bot.settings import Settings
+from nlu.client import RasaClient
+from nlu.holdout import split
+from nlu.service import Endpoint
+from nlu.train import train_model
+from nlu.training_data import Example, load_examples
+
+log = logging.getLogger(__name__)
+HELD_OUT_FRACTION = 0.1
+
+
+@dataclass
+class Progress:
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, line: str) -> None:
+        self.lines = [*self.lines[-40:], line]
+
+
+async def accuracy(client: RasaClient, cases: Sequence[tuple[str, str]]) -> float:
+    if not cases:
+        return 1.0
+    hits = 0
+    for text, intent in cases:
+        with contextlib.suppress(Exception):  # an unanswered case counts as a miss
+            hits += (await client.classify(text)).intent == intent
+    return hits / len(cases)
+
+
+class Retrainer:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: async_sessionmaker[AsyncSession],
+        repository: ContentRepository,
+        client: RasaClient,
+        endpoint: Endpoint,
+        epochs: int | None = None,
+    ) -> None:
+        self._settings = settings
+        self._sessions = sessions
+        self._repository = repository
+        self._client = client
+        self._endpoint = endpoint
+        self._epochs = epochs
+        self.progress: dict[int, Progress] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self, actor: str) -> int:
+        if self.running:
+            raise RuntimeError("a retraining is already running")
+        async with self._sessions.begin() as session:
+            job = RetrainJob(status="running", started_by=actor)
+            session.add(job)
+            await session.flush()
+            job_id = job.id
+        self.progress[job_id] = Progress(["queued"])
+        self._task = asyncio.create_task(self._run(job_id))
+        return job_id
+
+    async def wait(self) -> None:
+        if self._task is not None:
+            await self._task
+
+    async def jobs(self) -> list[RetrainJob]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(RetrainJob).order_by(RetrainJob.id.desc()).limit(20)
+            )
+            return list(rows.scalars())
+
+    async def _examples(self) -> list[Example]:
+        examples = load_examples(self._settings.nlu.data_dir)
+        async with self._sessions() as session:
+            rows = await session.execute(select(TrainingExample))
+            examples += [Example(r.text, r.intent, r.language) for r in rows.scalars()]
+        return examples
+
+    async def _finish(
+        self, job_id: int, status: str, result: Mapping[str, object], model: Path | None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(RetrainJob)
+                .where(RetrainJob.id == job_id)
+                .values(
+                    status=status,
+                    result=json.dumps(result),
+                    progress="\n".join(self.progress[job_id].lines),
+                    model_path=str(model) if model else None,
+                    finished_at=utcnow(),
+                )
+            )
+
+    async def _run(self, job_id: int) -> None:
+        progress = self.progress[job_id]
+        model: Path | None = None
+        try:
+            examples = await self._examples()
+            train, held = split(examples, HELD_OUT_FRACTION)
+            progress.add(f"training on {len(train)} examples, {len(held)} held out")
+            loop = asyncio.get_running_loop()
+
+            def report(line: str) -> None:
+                loop.call_soon_threadsafe(progress.add, line)
+
+            model = await asyncio.to_thread(
+                train_model,
+                self._settings.nlu.config,
+                self._settings.nlu.models_dir,
+                examples=train,
+                epochs=self._epochs,
+                report=report,
+            )
+            progress.add("starting the new model to evaluate it")
+            candidate = await self._endpoint.start_candidate(
+                model, self._settings.nlu.startup_timeout_seconds
+            )
+            candidate_client = RasaClient(candidate.url, candidate.auth_token)
+            held_cases = [(e.text, e.intent) for e in held]
+            test_cases = [
+                (text, key)
+                for key, _, text in await self._repository.test_questions()
+                if key in {e.intent for e in examples}
+            ]
+            progress.add(
+                f"evaluating on {len(held_cases)} held-out and {len(test_cases)} test questions"
+            )
+            scores = {
+                "held_out_new": await accuracy(candidate_client, held_cases),
+                "held_out_old": await accuracy(self._client, held_cases),
+                "tests_new": await accuracy(candidate_client, test_cases),
+                "tests_old": await accuracy(self._client, test_cases),
+            }
+            await candidate_client.aclose()
+            better = (
+                scores["held_out_new"] >= scores["held_out_old"]
+                and scores["tests_new"] >= scores["tests_old"]
+            )
+            if better:
+                self._endpoint.adopt(candidate)
+                self._client.switch(candidate.url, candidate.auth_token)
+                progress.add("the new model is not worse: it is now serving")
+                await self._finish(job_id, "swapped", scores, model)
+            else:
+                candidate.stop()
+                rejected = model.parent / "rejected"
+                rejected.mkdir(exist_ok=True)
+                shutil.move(str(model), rejected / model.name)
+                progress.add("the new model is worse: the old one keeps serving")
+                await self._finish(job_id, "kept_old", scores, rejected / model.name)
+        except Exception as exc:
+            log.exception("retraining failed")
+            progress.add(f"failed: {type(exc).__name__}: {exc}")
+            await self._finish(job_id, "failed", {"error": str(exc)}, model)

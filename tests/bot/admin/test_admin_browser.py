@@ -1,0 +1,202 @@
+"""The staff pages in a real headless Chromium (Debian's), against the real app, database and NLU."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from bot.admin.accounts import Accounts, Role
+from bot.admin.app import AdminDeps, build_admin
+from bot.content_db import ContentRepository, DbContentStore
+from bot.db import engine as db
+from bot.db.store import SqlStore
+from bot.engine import build_dispatcher
+from bot.privacy import Protector
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.web import build_app
+from nlu.client import RasaClient
+from tests.conftest import RunningNLU
+from tests.fakes.server import serve
+
+pytestmark = pytest.mark.rasa
+
+CHROMIUM = "/usr/bin/chromium"
+SECRET = "admin-browser-test-secret-" + "q" * 32
+EDITOR = ("editor@example.org", "editor-password-1")
+VIEWER = ("viewer@example.org", "viewer-password-1")
+LOCKME = ("lockme@example.org", "lockme-password-1")
+SCREENSHOTS = os.environ.get("VENTANILLA_SCREENSHOTS")  # a folder: save the main pages there
+QUESTION = "perdi mi dui en el camino, como saco otro?"
+
+
+@dataclass
+class Site:
+    url: str
+
+
+async def _seed(database_url: str, settings: Settings) -> None:
+    engine = db.make_async_engine(database_url)
+    try:
+        sessions = db.sessions(engine)
+        await ContentRepository(sessions).import_files(
+            settings.content_dir, settings.languages, "seed"
+        )
+        accounts = Accounts(sessions)
+        await accounts.create(*EDITOR, Role.EDITOR)
+        await accounts.create(*VIEWER, Role.VIEWER)
+        await accounts.create(*LOCKME, Role.EDITOR)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def site(
+    settings: Settings, nlu_server: RunningNLU, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
+    database_url = f"sqlite:///{tmp_path_factory.mktemp('admin') / 'admin.sqlite3'}"
+    db.upgrade(database_url)
+    # Playwright's sync API keeps an event loop running in this thread: seed from another.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _seed(database_url, settings)).result()
+    engine = db.make_async_engine(database_url)
+    sessions = db.sessions(engine)
+    repository = ContentRepository(sessions)
+    content = DbContentStore(repository, settings.default_language, settings.languages)
+    protector = Protector(SECRET)
+    store = SqlStore(sessions, protector)
+    client = RasaClient(nlu_server.url, nlu_server.token, timeout_seconds=10)
+    dispatcher = build_dispatcher(settings, client, store, content)
+    runtime = Runtime(settings, dispatcher, store, content, engine, protector, repository, client)
+    admin = build_admin(AdminDeps(settings, sessions, repository, content, client, None, SECRET))
+    with serve(build_app(runtime, purge=False, admin=admin)) as url:
+        yield Site(url)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+
+
+def login(page: Page, site: Site, who: tuple[str, str]) -> None:
+    page.goto(f"{site.url}/admin/login")
+    page.fill("#email", who[0])
+    page.fill("#password", who[1])
+    page.click("button[type=submit]")
+
+
+def ask_web_chat(page: Page, site: Site, text: str) -> str:
+    page.goto(f"{site.url}/")
+    page.fill("#text", text)
+    page.press("#text", "Enter")
+    bot = page.locator(".msg.bot")
+    expect(bot.last).to_be_visible()
+    page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 1")
+    page.wait_for_timeout(300)
+    return "\n".join(bot.all_inner_texts())
+
+
+def test_edit_preview_publish_ask_revert(site: Site, page: Page) -> None:
+    login(page, site, EDITOR)
+    expect(page.locator("h1")).to_have_text("Dashboard")
+    page.goto(f"{site.url}/admin/content")
+    shot(page, "admin-content-list")
+    page.click("text=documents")
+    old_text = page.input_value("#text-es")
+    new_text = "Para reponer tu DUI, acercate a un DUIcentro del RNPN. Texto de prueba publicado."
+    page.fill("#text-es", new_text)
+    shot(page, "admin-content-edit")
+    page.click("#edit-es button[type=submit]")
+    expect(page.locator("#preview-whatsapp")).to_contain_text(new_text)
+    expect(page.locator("#preview-telegram")).to_contain_text(new_text)
+    expect(page.locator("#gate-ok")).to_be_visible()
+    shot(page, "admin-draft-preview")
+    page.click("text=Publish")
+    expect(page.locator(".flash")).to_contain_text("Published")
+
+    assert new_text in ask_web_chat(page, site, QUESTION)
+
+    page.goto(f"{site.url}/admin/content/documents/es/history")
+    shot(page, "admin-history")
+    page.locator("text=Revert to this version").first.click()
+    chat = ask_web_chat(page, site, QUESTION)
+    assert new_text not in chat
+    assert old_text.strip().splitlines()[0] in chat
+
+    page.goto(f"{site.url}/admin/audit")
+    expect(page.locator("table")).to_contain_text("publish")
+    expect(page.locator("table")).to_contain_text("revert")
+
+
+def test_viewer_cannot_edit(site: Site, page: Page) -> None:
+    login(page, site, VIEWER)
+    page.goto(f"{site.url}/admin/content/documents")
+    expect(page.locator("#edit-es button[type=submit]")).to_have_count(0)
+    csrf = page.input_value("#edit-es input[name=csrf]")
+    response = page.request.post(
+        f"{site.url}/admin/content/documents/es",
+        form={"csrf": csrf, "title": "x", "text": "changed by a viewer"},
+    )
+    assert response.status == 403
+    page.goto(f"{site.url}/admin/review")
+    shot(page, "admin-needs-review")
+    expect(page.locator("text=Mark reviewed today")).to_have_count(0)
+
+
+def test_form_without_csrf_token_is_refused(site: Site, page: Page) -> None:
+    login(page, site, EDITOR)
+    response = page.request.post(
+        f"{site.url}/admin/content/documents/es", form={"title": "x", "text": "no token"}
+    )
+    assert response.status == 403
+    outside = httpx.post(
+        f"{site.url}/admin/login", data={"email": EDITOR[0], "password": EDITOR[1]}
+    )
+    assert outside.status_code == 403
+
+
+def test_five_wrong_passwords_lock_the_account(site: Site, page: Page) -> None:
+    for _ in range(5):
+        login(page, site, (LOCKME[0], "wrong-password"))
+    expect(page.locator("[role=alert]")).to_contain_text("locked")
+    login(page, site, LOCKME)
+    expect(page.locator("[role=alert]")).to_contain_text("locked")
+    shot(page, "admin-login-locked")
