@@ -56,7 +56,9 @@ def dump_entry(data: dict[str, Any]) -> str:
     ordered.update({k: v for k, v in data.items() if k not in ordered and v is not None})
     if isinstance(ordered.get("text"), str) and not ordered["text"].endswith("\n"):
         ordered["text"] += "\n"
-    return yaml.dump(ordered, Dumper=_LiteralDumper, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(
+        ordered, Dumper=_LiteralDumper, allow_unicode=True, sort_keys=False, width=10_000
+    )
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,30 @@ def _version(row: ContentVersion) -> Version:
 
 
 def unified_diff(old: str, new: str) -> list[str]:
-    return list(
-        difflib.unified_diff(old.splitlines(), new.splitlines(), "before", "after", lineterm="")
-    )
+    """What changed, field by field, in words staff read: the text line by line, others whole."""
+    try:
+        before = (yaml.safe_load(old) or {}) if old else {}
+        after = yaml.safe_load(new) or {}
+    except yaml.YAMLError:
+        return list(difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm=""))
+    lines: list[str] = []
+    for name in dict.fromkeys([*FIELD_ORDER, *before, *after]):
+        a, b = before.get(name), after.get(name)
+        if a == b:
+            continue
+        lines.append(f"@@ {name}")
+        if isinstance(a, str) and isinstance(b, str) and ("\n" in a or "\n" in b):
+            lines.extend(
+                line
+                for line in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=1)
+                if not line.startswith(("---", "+++", "@@"))
+            )
+        else:
+            if a is not None:
+                lines.append(f"- {a}")
+            if b is not None:
+                lines.append(f"+ {b}")
+    return lines
 
 
 class ContentRepository:

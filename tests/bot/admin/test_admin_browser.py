@@ -1,4 +1,4 @@
-"""The staff pages in a real headless Chromium (Debian's), against the real app, database and NLU."""
+"""The staff pages in a real headless Chromium (Debian's) against the real app, DB and NLU."""
 
 from __future__ import annotations
 

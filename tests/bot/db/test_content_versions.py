@@ -62,9 +62,9 @@ async def test_edit_publish_revert_is_served_at_once(
 
     history = await repository.history("documents", "es")
     assert [v.status for v in history][:2] == ["published", "superseded"]
-    assert any(
-        line.startswith("+  Texto nuevo") for line in unified_diff(history[1].body, history[0].body)
-    )
+    diff = unified_diff(history[1].body, history[0].body)
+    assert diff[0] == "@@ text" and "+Texto nuevo de prueba para documentos." in diff
+    assert not any(line.startswith("@@ source") for line in diff)  # unchanged fields stay out
     await repository.revert(history[1].id, "editor@example.org")
     await worker_a.refresh(force=True)
     assert worker_a.get("es", "documents").text == original
