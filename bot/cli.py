@@ -73,12 +73,15 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
-    from bot.runtime import admin_app, running
+    from bot.outbound import Outbound
+    from bot.runtime import admin_app, running, staff_alerter
     from bot.web import ChannelService, build_app
 
     async def serve() -> int:
         async with running(settings, _say) as runtime:
             channels: list[ChannelService] = []
+            outbound = Outbound()
+            telegram_channel: TelegramChannel | None = None
             telegram = TelegramConfig.from_env(settings.env)
             if telegram is not None:
                 if not args.telegram_polling and not telegram.webhook_secret:
@@ -87,23 +90,26 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                         " (or use --telegram-polling)"
                     )
                     return 2
-                channels.append(
-                    TelegramChannel(telegram, runtime.dispatcher.handle, args.telegram_polling)
+                telegram_channel = TelegramChannel(
+                    telegram, runtime.dispatcher.handle, args.telegram_polling
                 )
+                channels.append(telegram_channel)
+                outbound.register("telegram", telegram_channel.deliver)
                 mode = "long polling" if args.telegram_polling else "webhook"
                 _say(f"Telegram channel enabled ({mode})")
             whatsapp = WhatsAppConfig.from_env(settings.env, settings.whatsapp_template_sid)
             if whatsapp is not None:
-                channels.append(
-                    WhatsAppChannel(
-                        whatsapp,
-                        runtime.dispatcher.handle,
-                        runtime.store.contact_state,
-                        runtime.store.record_delivery_failure,
-                    )
+                whatsapp_channel = WhatsAppChannel(
+                    whatsapp,
+                    runtime.dispatcher.handle,
+                    runtime.store.contact_state,
+                    runtime.store.record_delivery_failure,
                 )
+                channels.append(whatsapp_channel)
+                outbound.register("whatsapp", whatsapp_channel.deliver)
                 _say("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
-            app = build_app(runtime, channels, admin=admin_app(runtime))
+            runtime.dispatcher.on_handoff = staff_alerter(settings, telegram_channel)
+            app = build_app(runtime, channels, admin=admin_app(runtime, outbound))
             config = uvicorn.Config(
                 app, host=settings.host, port=settings.port, log_level="info", access_log=False
             )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from nlu.normalize import normalize_text
+from nlu.normalize import normalize_text, words
 
 
 def _clean(text: str) -> str:
@@ -21,6 +21,7 @@ class Commands:
     language_names: dict[str, str]
     opt_out: frozenset[str]
     opt_in: frozenset[str]
+    child_alone: frozenset[str]
 
     @classmethod
     def from_file(cls, path: Path) -> Commands:
@@ -31,6 +32,7 @@ class Commands:
             language_names={str(k): str(v) for k, v in data["language_names"].items()},
             opt_out=frozenset(_clean(str(p)) for p in data["opt_out"]),
             opt_in=frozenset(_clean(str(p)) for p in data["opt_in"]),
+            child_alone=frozenset(_clean(str(p)) for p in data["child_alone"]),
         )
 
     def asks_to_delete(self, text: str) -> bool:
@@ -41,6 +43,10 @@ class Commands:
 
     def opts_in(self, text: str) -> bool:
         return _clean(text) in self.opt_in
+
+    def says_child_is_alone(self, text: str) -> bool:
+        padded = f" {' '.join(words(normalize_text(text)))} "
+        return any(f" {marker} " in padded for marker in self.child_alone)
 
     def confirms(self, text: str) -> bool:
         return _clean(text) in self.confirm_yes

@@ -44,6 +44,11 @@ SYSTEM_KEYS = (
     "language_prompt",
     "opt_out_done",
     "opt_in_done",
+    "handoff_waiting",
+    "handoff_returned",
+    "handoff_outside_hours",
+    "reference_code",
+    "referral_menu",
 )
 
 

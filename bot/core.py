@@ -176,6 +176,8 @@ class UserState:
     pending_action: str | None = None
     privacy_notice_shown: bool = False
     proactive_opt_out: bool = False
+    open_ticket: str | None = None  # reference of the person's open handoff, if any
+    ticket_idle_seconds: float = 0.0
 
 
 class StateStore(Protocol):
@@ -190,8 +192,16 @@ class StateStore(Protocol):
         ...
 
     async def record(self, message: IncomingMessage, result: EngineResult) -> None:
-        """Keep the exchange (texts only within retention) and open a handoff if asked."""
+        """Keep the exchange (texts only within retention)."""
         ...
+
+    async def open_handoff(
+        self, message: IncomingMessage, request: HandoffRequest
+    ) -> tuple[str, bool]:
+        """Open a ticket or join the open one; returns its reference and whether it is new."""
+        ...
+
+    async def close_handoff(self, reference: str, outcome: str) -> None: ...
 
     async def forget(self, channel: str, user_id: str) -> None:
         """Erase everything stored about one person."""

@@ -8,6 +8,7 @@ length limit, language check, menu shortcut or NLU call can divert the message.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.commands import Commands
@@ -26,7 +27,8 @@ from bot.core import (
     Urgency,
     UserState,
 )
-from bot.language import LanguageDetector
+from bot.language import Detection, LanguageDetector
+from bot.office_hours import OfficeHours
 from bot.text_guard import TextVerdict, Vocabulary, judge_text
 from handlers.answers import answer, buttons_for, topic_from_payload
 from handlers.fallback import fallback_reply
@@ -39,6 +41,9 @@ log = logging.getLogger(__name__)
 HUMAN_KEY = "talk_to_human"
 LANGUAGE_KEY = "change_language"
 LANGUAGE_PROMPT = "language_prompt"
+CHILD_KEY = "child_protection"
+REFERRAL_PREFIX = "referral_"
+REFERRAL_MENU = "referral_menu"
 LANGUAGE_PREFIX = "lang:"
 # Intents whose answer ends with the menu so the person always has a next step.
 WITH_MENU = frozenset({"greet", "out_of_scope", "thank"})
@@ -56,6 +61,19 @@ MEDIA_KINDS = frozenset(
 
 
 @dataclass(frozen=True)
+class HandoffEvent:
+    """A new ticket, for staff alerts; carries no personal data."""
+
+    reference: str
+    reason: str
+    urgency: Urgency
+    channel: str
+
+
+OnHandoff = Callable[[HandoffEvent], Awaitable[None]]
+
+
+@dataclass(frozen=True)
 class EngineConfig:
     languages: tuple[str, ...]
     default_language: str
@@ -63,6 +81,8 @@ class EngineConfig:
     fallback_threshold: float
     safety_threshold: float
     min_known_word_share: float
+    handoff_silence_seconds: float = 24 * 3600
+    office_hours: OfficeHours | None = None
 
 
 class Dispatcher:
@@ -75,6 +95,7 @@ class Dispatcher:
         detector: LanguageDetector,
         vocabulary: Vocabulary,
         commands: Commands,
+        on_handoff: OnHandoff | None = None,
     ) -> None:
         self._config = config
         self._classifier = classifier
@@ -83,6 +104,7 @@ class Dispatcher:
         self._detector = detector
         self._vocabulary = vocabulary
         self._commands = commands
+        self.on_handoff = on_handoff
         self._danger_source = content.danger_phrases()
         self._danger_matcher = DangerMatcher(self._danger_source)
 
@@ -106,6 +128,8 @@ class Dispatcher:
         result = await self._route(message, state)
         if result.route == "deleted":
             return result  # nothing about this person may be written again
+        if result.handoff is not None:
+            await self._hand_off(message, state, result)
         if not state.privacy_notice_shown and result.replies:
             state.privacy_notice_shown = True
             notice = answer(self._content, result.language, "privacy_notice")
@@ -165,6 +189,32 @@ class Dispatcher:
             state.language = language = detected
         if danger is not None:
             return self._danger(danger, language, None)
+        returned: list[Reply] = []
+        # Requests about the person's own data are never swallowed by the inbox.
+        own_data = bool(text) and (
+            state.pending_action is not None
+            or self._commands.asks_to_delete(text)
+            or self._commands.opts_out(text)
+            or self._commands.opts_in(text)
+        )
+        if state.open_ticket and not own_data:
+            if state.ticket_idle_seconds < self._config.handoff_silence_seconds:
+                return self._reply(language, "handoff_waiting", "to_inbox")
+            await self._states.close_handoff(state.open_ticket, "returned_to_bot")
+            state.open_ticket = None
+            returned.append(answer(self._content, language, "handoff_returned"))
+        routed = await self._route_message(message, state, language, text, detection)
+        routed.replies[:0] = returned
+        return routed
+
+    async def _route_message(
+        self,
+        message: IncomingMessage,
+        state: UserState,
+        language: str,
+        text: str,
+        detection: Detection | None,
+    ) -> EngineResult:
         if message.kind is MessageKind.LOCATION:
             return self._reply(language, "location_received", "location")
         if message.kind is MessageKind.CONTACT:
@@ -245,6 +295,33 @@ class Dispatcher:
             )
         return self._answer_intent(result.intent, result.confidence, language, state, text=text)
 
+    async def _hand_off(
+        self, message: IncomingMessage, state: UserState, result: EngineResult
+    ) -> None:
+        assert result.handoff is not None
+        try:
+            reference, created = await self._states.open_handoff(message, result.handoff)
+        except Exception:
+            # The emergency answer is already in the replies; staff will see the log.
+            log.exception("could not open a handoff ticket (%s)", result.handoff.reason)
+            return
+        state.open_ticket = reference
+        language = result.language
+        if result.handoff.reason == HUMAN_KEY:
+            hours = self._config.office_hours
+            key = "handoff_outside_hours" if hours and not hours.is_open() else "handoff_opened"
+            result.replies.append(answer(self._content, language, key))
+        label = self._content.get(language, "reference_code").text
+        result.replies.append(Reply(f"{label} {reference}", content_key="reference_code"))
+        if created and self.on_handoff is not None:
+            event = HandoffEvent(
+                reference, result.handoff.reason, result.handoff.urgency, message.channel
+            )
+            try:
+                await self.on_handoff(event)
+            except Exception:
+                log.exception("could not alert staff about ticket %s", reference)
+
     def _from_payload(self, payload: str, language: str, state: UserState) -> EngineResult | None:
         if payload == LANGUAGE_PROMPT:
             buttons = tuple(
@@ -303,6 +380,12 @@ class Dispatcher:
         elif intent == HUMAN_KEY:
             handoff = HandoffRequest(reason=HUMAN_KEY, urgency=Urgency.NORMAL)
             replies = [answer(self._content, language, HUMAN_KEY)]
+        elif intent.startswith(REFERRAL_PREFIX) and intent != REFERRAL_MENU:
+            handoff = HandoffRequest(reason=intent, urgency=Urgency.NORMAL)
+            replies = [answer(self._content, language, intent)]
+        elif intent == CHILD_KEY and text and self._commands.says_child_is_alone(text):
+            handoff = HandoffRequest(reason=CHILD_KEY, urgency=Urgency.HIGH)
+            replies = [answer(self._content, language, intent)]
         elif intent in WITH_MENU:
             replies = self._with_menu(language, intent)
         elif self._content.has(language, intent):

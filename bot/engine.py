@@ -7,6 +7,7 @@ from bot.content import FileContentStore
 from bot.core import ContentStore, IntentClassifier, StateStore
 from bot.dispatcher import Dispatcher, EngineConfig
 from bot.language import LanguageDetector
+from bot.office_hours import OfficeHours
 from bot.settings import Settings
 from bot.text_guard import Vocabulary
 from nlu.training_data import load_examples
@@ -20,6 +21,8 @@ def engine_config(settings: Settings) -> EngineConfig:
         fallback_threshold=settings.nlu.fallback_threshold,
         safety_threshold=settings.nlu.safety_threshold,
         min_known_word_share=settings.nlu.min_known_word_share,
+        handoff_silence_seconds=settings.handoff_silence_hours * 3600,
+        office_hours=OfficeHours.parse(settings.office_hours),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 
-from bot.core import EngineResult, IncomingMessage, UserState
+from bot.core import EngineResult, HandoffRequest, IncomingMessage, UserState
 
 
 class InMemoryStateStore:
@@ -16,6 +16,7 @@ class InMemoryStateStore:
         self._seen: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._dedupe_size = dedupe_size
         self.handoffs: list[tuple[str, str, str]] = []
+        self._tickets: dict[str, tuple[str, str]] = {}
 
     async def load(self, channel: str, user_id: str) -> UserState:
         return copy.deepcopy(self._states.get((channel, user_id), UserState()))
@@ -34,8 +35,24 @@ class InMemoryStateStore:
         return True
 
     async def record(self, message: IncomingMessage, result: EngineResult) -> None:
-        if result.handoff is not None:
-            self.handoffs.append((message.channel, message.user_id, result.handoff.reason))
+        return None
+
+    async def open_handoff(
+        self, message: IncomingMessage, request: HandoffRequest
+    ) -> tuple[str, bool]:
+        key = (message.channel, message.user_id)
+        state = self._states.setdefault(key, UserState())
+        if state.open_ticket:
+            return state.open_ticket, False
+        reference = f"T{len(self.handoffs) + 1:05d}"
+        self.handoffs.append((message.channel, message.user_id, request.reason))
+        self._tickets[reference] = key
+        return reference, True
+
+    async def close_handoff(self, reference: str, outcome: str) -> None:
+        key = self._tickets.pop(reference, None)
+        if key is not None and key in self._states:
+            self._states[key].open_ticket = None
 
     async def forget(self, channel: str, user_id: str) -> None:
         self._states.pop((channel, user_id), None)

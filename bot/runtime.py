@@ -13,12 +13,16 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
+from bot.alerts import SmtpSettings, StaffAlerter
+from bot.channels.telegram import TelegramChannel
 from bot.content import FileContentStore
 from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
+from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
+from bot.outbound import Outbound
 from bot.privacy import Protector, resolve_secret
 from bot.settings import Settings
 from nlu.client import RasaClient
@@ -61,7 +65,7 @@ async def published_content(
     return content
 
 
-def admin_app(runtime: Runtime) -> Starlette:
+def admin_app(runtime: Runtime, outbound: Outbound) -> Starlette:
     """The staff pages, wired to this runtime's database, content and NLU."""
     from bot.admin.app import AdminDeps, build_admin
     from bot.admin.retrain import Retrainer
@@ -83,6 +87,9 @@ def admin_app(runtime: Runtime) -> Starlette:
             classifier=runtime.classifier,
             retrainer=retrainer,
             secret=resolve_secret(runtime.settings),
+            inbox=Inbox(sessions, runtime.protector),
+            outbound=outbound,
+            store=runtime.store,
         )
     )
 
@@ -111,3 +118,25 @@ async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterat
             )
         finally:
             await client.aclose()
+
+
+def staff_alerter(settings: Settings, telegram: TelegramChannel | None) -> StaffAlerter:
+    alerts = settings.alerts
+    base = settings.env.get("PUBLIC_BASE_URL", f"http://{settings.host}:{settings.port}")
+    inbox_url = str(alerts.get("public_admin_url") or f"{base.rstrip('/')}/admin/inbox")
+    smtp = None
+    if alerts.get("smtp_host") and alerts.get("email_to"):
+        smtp = SmtpSettings(
+            host=str(alerts["smtp_host"]),
+            port=int(alerts.get("smtp_port", 587)),
+            sender=str(alerts.get("email_from") or "ventanilla@localhost"),
+            recipients=tuple(str(r) for r in alerts["email_to"]),
+            username=settings.env.get("SMTP_USERNAME", ""),
+            password=settings.env.get("SMTP_PASSWORD", ""),
+        )
+    return StaffAlerter(
+        inbox_url,
+        telegram_send=telegram.send if telegram is not None else None,
+        telegram_chat_id=str(alerts.get("telegram_chat_id") or ""),
+        smtp=smtp,
+    )

@@ -51,6 +51,9 @@ class Settings:
     retention_days: int
     database_url: str
     whatsapp_template_sid: str = ""
+    handoff_silence_hours: float = 24.0
+    office_hours: str = ""
+    alerts: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -124,6 +127,9 @@ def load_settings(
             database_url=env.get("DATABASE_URL", "")
             or f"sqlite:///{_path(raw.get('data_dir', 'data'), root) / 'ventanilla.sqlite3'}",
             whatsapp_template_sid=str((raw.get("whatsapp") or {}).get("template_sid") or ""),
+            handoff_silence_hours=float((raw.get("handoff") or {}).get("silence_hours", 24)),
+            office_hours=str((raw.get("handoff") or {}).get("office_hours") or ""),
+            alerts=dict(raw.get("alerts") or {}),
             env=env,
         )
     except (KeyError, TypeError, ValueError) as exc:

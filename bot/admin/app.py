@@ -20,7 +20,9 @@ from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
 from bot.admin.accounts import Accounts, AuditLog, LoginResult, Staff
+from bot.admin.context import PageContext
 from bot.admin.gate import run_gate
+from bot.admin.inbox_pages import inbox_routes
 from bot.admin.retrain import Retrainer
 from bot.admin.security import (
     SESSION_COOKIE,
@@ -35,7 +37,10 @@ from bot.channels.render import numbered_text
 from bot.content import FileContentStore, bundle_from_texts
 from bot.content_db import ContentRepository, DbContentStore, dump_entry, unified_diff
 from bot.core import IntentClassifier
+from bot.db.inbox import Inbox
 from bot.db.models import Message, TrainingExample
+from bot.db.store import SqlStore
+from bot.outbound import Outbound
 from bot.settings import Settings
 from handlers.answers import answer, is_expired
 from nlu.normalize import normalize_text
@@ -54,6 +59,9 @@ class AdminDeps:
     classifier: IntentClassifier
     retrainer: Retrainer | None
     secret: str
+    inbox: Inbox
+    outbound: Outbound
+    store: SqlStore
 
 
 def build_admin(deps: AdminDeps) -> Starlette:
@@ -100,10 +108,6 @@ def build_admin(deps: AdminDeps) -> Starlette:
         await checked_form(request)
         request.session.clear()
         return RedirectResponse("/admin/login", 303)
-
-    @requires(accounts, "view")
-    async def home(request: Request, staff: Staff) -> Response:
-        return render(request, "home.html", staff)
 
     @requires(accounts, "view")
     async def content_list(request: Request, staff: Staff) -> Response:
@@ -394,7 +398,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
-        Route("/", home),
+        *inbox_routes(PageContext(deps, accounts, audit, render)),
         Route("/content", content_list),
         Route("/content/{key}", content_edit),
         Route(edit, save_draft, methods=["POST"]),

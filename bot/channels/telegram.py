@@ -33,6 +33,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.render import split_text
 from bot.core import EngineResult, IncomingMessage, MessageKind, Reply
+from bot.outbound import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -246,6 +247,14 @@ class TelegramChannel:
             for index, part in enumerate(parts):
                 markup = keyboard(reply) if index == len(parts) - 1 else None
                 await self._send_one(chat_id, part, markup)
+
+    async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> Delivery:
+        """Staff replies: Telegram has no service window, so a sent message is delivered."""
+        try:
+            await self.send(chat_id, replies)
+        except TelegramError as exc:
+            return Delivery(False, "not_sent", f"Telegram refused the message ({exc.message})")
+        return Delivery(True, "telegram")
 
     async def _send_one(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> None:
         for attempt in range(MAX_RETRIES + 1):

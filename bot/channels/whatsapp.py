@@ -28,6 +28,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.render import numbered_messages
 from bot.core import EngineResult, IncomingMessage, MessageKind, Reply
+from bot.outbound import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +248,10 @@ class WhatsAppChannel:
             return SendOutcome(
                 SendMode.NOT_SENT, f"Twilio could not be reached ({type(exc).__name__})"
             )
+
+    async def deliver(self, to: str, replies: Sequence[Reply]) -> Delivery:
+        outcome = await self.send(to, replies)
+        return Delivery(outcome.sent, outcome.mode.value, outcome.reason)
 
     async def _create(self, to: str, callback: str | None, **content: str) -> str:
         extra: dict[str, str] = {"status_callback": callback} if callback else {}

@@ -109,6 +109,7 @@ class HandoffTicket(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_activity_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class ProcessedMessage(Base):

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.core import EngineResult, IncomingMessage, UserState
+from bot.core import EngineResult, HandoffRequest, IncomingMessage, Urgency, UserState
 from bot.db.models import (
     Conversation,
     DailyCount,
@@ -74,6 +74,11 @@ class SqlStore:
             user = await self._user(session, channel, user_id)
             if user is None:
                 return UserState()
+            ticket = await self._open_ticket(session, user.id)
+            idle = 0.0
+            if ticket is not None:
+                last = ticket.last_activity_at or ticket.created_at
+                idle = (utcnow() - last).total_seconds()
             return UserState(
                 language=user.language,
                 language_locked=user.language_locked,
@@ -81,6 +86,8 @@ class SqlStore:
                 pending_action=user.pending_action,
                 privacy_notice_shown=user.privacy_notice_at is not None,
                 proactive_opt_out=user.proactive_opt_out,
+                open_ticket=None if ticket is None else ticket.reference,
+                ticket_idle_seconds=idle,
             )
 
     async def save(self, channel: str, user_id: str, state: UserState) -> None:
@@ -144,35 +151,44 @@ class SqlStore:
                         direction="out", text=reply.text, answer_key=reply.content_key, **common
                     )
                 )
-            if result.handoff is not None:
-                await self._open_handoff(session, user, message, result)
+            ticket = await self._open_ticket(session, user.id)
+            if ticket is not None:
+                ticket.last_activity_at = now
 
-    async def _open_handoff(
-        self, session: AsyncSession, user: User, message: IncomingMessage, result: EngineResult
-    ) -> None:
-        assert result.handoff is not None
-        ticket = (
-            await session.execute(
-                select(HandoffTicket).where(
-                    HandoffTicket.user_id == user.id, HandoffTicket.status == "open"
-                )
-            )
-        ).scalar_one_or_none()
-        order = ["normal", "high", "critical"]
-        if ticket is None:
+    async def _open_ticket(self, session: AsyncSession, user_id: int) -> HandoffTicket | None:
+        found = await session.execute(
+            select(HandoffTicket)
+            .where(HandoffTicket.user_id == user_id, HandoffTicket.status == "open")
+            .order_by(HandoffTicket.id.desc())
+            .limit(1)
+        )
+        return found.scalar_one_or_none()
+
+    async def open_handoff(
+        self, message: IncomingMessage, request: HandoffRequest
+    ) -> tuple[str, bool]:
+        order = [u.value for u in Urgency]
+        async with self._sessions.begin() as session:
+            user = await self._user_or_new(session, message.channel, message.user_id)
+            ticket = await self._open_ticket(session, user.id)
+            if ticket is not None:
+                if order.index(request.urgency.value) > order.index(ticket.urgency):
+                    ticket.urgency, ticket.reason = request.urgency.value, request.reason
+                ticket.last_activity_at = utcnow()
+                return ticket.reference, False
+            reference = new_reference()
             session.add(
                 HandoffTicket(
                     user_id=user.id,
                     channel=message.channel,
-                    reference=new_reference(),
-                    urgency=result.handoff.urgency.value,
-                    reason=result.handoff.reason,
+                    reference=reference,
+                    urgency=request.urgency.value,
+                    reason=request.reason,
                     reply_address=self._protector.seal(message.user_id),
+                    last_activity_at=utcnow(),
                 )
             )
-        elif order.index(result.handoff.urgency.value) > order.index(ticket.urgency):
-            ticket.urgency = result.handoff.urgency.value
-            ticket.reason = result.handoff.reason
+            return reference, True
 
     async def open_ticket_reference(self, channel: str, user_id: str) -> str | None:
         async with self._sessions() as session:
@@ -186,7 +202,7 @@ class SqlStore:
             )
             return found.scalar_one_or_none()
 
-    async def close_ticket(self, reference: str, outcome: str) -> None:
+    async def close_handoff(self, reference: str, outcome: str) -> None:
         """Closing drops the encrypted address: nothing is kept that could reach the person."""
         async with self._sessions.begin() as session:
             await session.execute(

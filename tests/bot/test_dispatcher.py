@@ -219,7 +219,8 @@ async def test_emergency_comes_before_the_privacy_notice(
     conversation: Conversation, content: FileContentStore
 ) -> None:
     result = await conversation.say(content.danger_phrases().emergency[0])
-    assert [r.content_key for r in result.replies] == ["trafficking_emergency", "privacy_notice"]
+    keys = [r.content_key for r in result.replies]
+    assert keys == ["trafficking_emergency", "reference_code", "privacy_notice"]
 
 
 async def test_delete_my_data_asks_first_then_erases(
@@ -249,3 +250,76 @@ async def test_language_prompt_offers_both_languages_and_a_button_switches(
     switched = await conversation.say(payload="lang:en")
     assert switched.language == "en"
     assert switched.replies[-1].text == content.get("en", "change_language").text
+
+
+async def test_open_ticket_sends_messages_to_the_inbox_but_danger_still_works(
+    conversation: Conversation, classifier: ScriptedClassifier, content: FileContentStore
+) -> None:
+    classifier.say("quiero hablar con una persona", "talk_to_human")
+    opened = await conversation.say("quiero hablar con una persona")
+    keys = [r.content_key for r in opened.replies]
+    assert keys[-2:] == ["handoff_opened", "reference_code"]
+    classifier.say("necesito el pasaporte", "documents")
+    waiting = await conversation.say("necesito el pasaporte")
+    assert waiting.route == "to_inbox"
+    assert waiting.replies[-1].content_key == "handoff_waiting"
+    danger = await conversation.say(content.danger_phrases().emergency[0])
+    assert danger.replies[0].content_key == "trafficking_emergency"
+    deleting = await conversation.say("borrar mis datos")
+    assert deleting.replies[-1].content_key == "delete_confirm"
+
+
+async def test_after_a_silence_the_person_is_returned_to_the_bot(
+    settings, classifier: ScriptedClassifier, content: FileContentStore
+) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    from bot.engine import build_dispatcher
+    from bot.memory_state import InMemoryStateStore
+
+    states = InMemoryStateStore()
+    engine = build_dispatcher(settings, classifier, states, content)
+    engine._config = dataclasses.replace(engine._config, handoff_silence_seconds=0)
+    talk = Conversation(engine)
+    classifier.say("quiero hablar con una persona", "talk_to_human")
+    await talk.say("quiero hablar con una persona")
+    classifier.say("necesito el pasaporte", "documents")
+    back = await talk.say("necesito el pasaporte")
+    assert [r.content_key for r in back.replies][:1] == ["handoff_returned"]
+    assert back.replies[-1].content_key == "documents"
+
+
+async def test_a_child_alone_makes_an_urgent_handoff_and_alerts_staff(
+    settings, classifier: ScriptedClassifier, content: FileContentStore
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.core import Urgency
+    from bot.engine import build_dispatcher
+    from bot.memory_state import InMemoryStateStore
+
+    alerts = []
+
+    async def alert(event) -> None:  # type: ignore[no-untyped-def]
+        alerts.append(event)
+
+    engine = build_dispatcher(settings, classifier, InMemoryStateStore(), content)
+    engine.on_handoff = alert
+    talk = Conversation(engine)
+    classifier.say("mi sobrino de 15 se fue solo para el norte", "child_protection")
+    result = await talk.say("mi sobrino de 15 se fue solo para el norte")
+    assert result.handoff is not None and result.handoff.urgency is Urgency.HIGH
+    classifier.say("mi hijo necesita un permiso para viajar con su papa", "child_protection")
+    other = await Conversation(engine, user_id="other").say(
+        "mi hijo necesita un permiso para viajar con su papa"
+    )
+    assert other.handoff is None
+    assert [(a.reason, a.urgency) for a in alerts] == [("child_protection", Urgency.HIGH)]
+
+
+async def test_referral_button_opens_a_ticket_with_a_reference(
+    conversation: Conversation, content: FileContentStore
+) -> None:
+    menu = await conversation.say(payload="topic:referral_menu")
+    assert [b.payload for b in menu.replies[-1].buttons][0] == "topic:referral_la_union"
+    result = await conversation.say(payload="topic:referral_la_union")
+    assert result.handoff is not None and result.handoff.reason == "referral_la_union"
+    assert result.replies[-1].text.startswith(content.get("es", "reference_code").text)

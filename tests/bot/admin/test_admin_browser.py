@@ -15,10 +15,14 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from bot.admin.accounts import Accounts, Role
 from bot.admin.app import AdminDeps, build_admin
+from bot.alerts import StaffAlerter
+from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
 from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
+from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.engine import build_dispatcher
+from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -26,6 +30,7 @@ from bot.web import build_app
 from nlu.client import RasaClient
 from tests.conftest import RunningNLU
 from tests.fakes.server import serve
+from tests.fakes.telegram_api import FakeBotAPI
 
 pytestmark = pytest.mark.rasa
 
@@ -38,9 +43,16 @@ SCREENSHOTS = os.environ.get("VENTANILLA_SCREENSHOTS")  # a folder: save the mai
 QUESTION = "perdi mi dui en el camino, como saco otro?"
 
 
+TELEGRAM_TOKEN = "777:ADMIN-test"
+TELEGRAM_SECRET = "admin-telegram-secret"
+STAFF_GROUP = "-100999"
+AGENT = ("agent@example.org", "agent-password-1")
+
+
 @dataclass
 class Site:
     url: str
+    api: FakeBotAPI
 
 
 async def _seed(database_url: str, settings: Settings) -> None:
@@ -54,6 +66,7 @@ async def _seed(database_url: str, settings: Settings) -> None:
         await accounts.create(*EDITOR, Role.EDITOR)
         await accounts.create(*VIEWER, Role.VIEWER)
         await accounts.create(*LOCKME, Role.EDITOR)
+        await accounts.create(*AGENT, Role.AGENT)
     finally:
         await engine.dispose()
 
@@ -76,9 +89,30 @@ def site(
     client = RasaClient(nlu_server.url, nlu_server.token, timeout_seconds=10)
     dispatcher = build_dispatcher(settings, client, store, content)
     runtime = Runtime(settings, dispatcher, store, content, engine, protector, repository, client)
-    admin = build_admin(AdminDeps(settings, sessions, repository, content, client, None, SECRET))
-    with serve(build_app(runtime, purge=False, admin=admin)) as url:
-        yield Site(url)
+    api = FakeBotAPI(TELEGRAM_TOKEN)
+    with serve(api.app()) as api_url:
+        telegram = TelegramChannel(
+            TelegramConfig(TELEGRAM_TOKEN, TELEGRAM_SECRET, "", api_url), dispatcher.handle
+        )
+        outbound = Outbound()
+        outbound.register("telegram", telegram.deliver)
+        dispatcher.on_handoff = StaffAlerter("http://staff/admin/inbox", telegram.send, STAFF_GROUP)
+        admin = build_admin(
+            AdminDeps(
+                settings,
+                sessions,
+                repository,
+                content,
+                client,
+                None,
+                SECRET,
+                Inbox(sessions, protector),
+                outbound,
+                store,
+            )
+        )
+        with serve(build_app(runtime, [telegram], purge=False, admin=admin)) as url:
+            yield Site(url, api)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +133,13 @@ def browser() -> Iterator[Browser]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def content_store_es_emergency(settings: Settings) -> str:
+    from bot.engine import file_content
+
+    return "por favor " + file_content(settings).danger_phrases().emergency[0]
 
 
 @pytest.fixture
@@ -200,3 +241,76 @@ def test_five_wrong_passwords_lock_the_account(site: Site, page: Page) -> None:
     login(page, site, LOCKME)
     expect(page.locator("[role=alert]")).to_contain_text("locked")
     shot(page, "admin-login-locked")
+
+
+PERSON = 55577788
+
+
+def _telegram_update(site: Site, text: str, message_id: int) -> None:
+    import time
+
+    update = {
+        "update_id": 500 + message_id,
+        "message": {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {"id": PERSON, "type": "private"},
+            "from": {"id": PERSON, "is_bot": False, "first_name": "X", "language_code": "es"},
+            "text": text,
+        },
+    }
+    response = httpx.post(
+        f"{site.url}/webhooks/telegram",
+        json=update,
+        headers={SECRET_HEADER: TELEGRAM_SECRET},
+        timeout=10,
+    )
+    assert response.status_code == 200
+
+
+def _wait(condition, seconds: float = 15) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.05)
+
+
+def test_agent_answers_a_telegram_ticket_and_closes_it(
+    site: Site, page: Page, content_store_es_emergency: str
+) -> None:
+    _telegram_update(site, content_store_es_emergency, 1)
+    _wait(lambda: len(site.api.sent(PERSON)) >= 2)
+    alerts = site.api.sent(STAFF_GROUP)
+    _wait(lambda: len(site.api.sent(STAFF_GROUP)) == 1)
+    alerts = site.api.sent(STAFF_GROUP)
+    assert "CRITICAL" in alerts[0].params["text"]
+    assert content_store_es_emergency not in alerts[0].params["text"]  # no personal text
+
+    login(page, site, AGENT)
+    page.goto(f"{site.url}/admin/inbox")
+    shot(page, "admin-inbox")
+    page.locator("#tickets a").first.click()
+    expect(page.locator("#conversation")).to_contain_text(content_store_es_emergency)
+    before = len(site.api.sent(PERSON))
+    page.fill("#reply", "Hola, soy del equipo. Ya avisamos a la policia. Estas a salvo ahora?")
+    page.click("text=Send")
+    expect(page.locator("#delivery")).to_contain_text("Sent")
+    shot(page, "admin-ticket")
+    _wait(lambda: len(site.api.sent(PERSON)) == before + 1)
+    assert site.api.sent(PERSON)[-1].params["text"].startswith("Hola, soy del equipo")
+    page.select_option("#outcome", "emergency_services")
+    page.click("text=Close ticket")
+    expect(page.locator("#tickets")).to_contain_text("No open tickets")
+
+
+def test_viewer_sees_the_dashboard_but_not_the_inbox(site: Site, page: Page) -> None:
+    login(page, site, VIEWER)
+    expect(page.locator("h1")).to_have_text("Dashboard")
+    expect(page.locator("#chart-messages")).to_be_visible()
+    shot(page, "admin-dashboard")
+    response = page.request.get(f"{site.url}/admin/inbox")
+    assert response.status == 403
+    csv = page.request.get(f"{site.url}/admin/dashboard.csv")
+    assert csv.status == 200 and csv.text().startswith("metric,day,key,value")

@@ -116,7 +116,7 @@ async def test_handoff_address_is_encrypted_and_dropped_on_close(
         ticket = (await session.execute(select(HandoffTicket))).scalar_one()
     assert ticket.urgency == "critical"
     assert ticket.reply_address is not None and protector.open(ticket.reply_address) == PHONE
-    await store.close_ticket(reference, "referred")
+    await store.close_handoff(reference, "referred")
     async with db.sessions(database)() as session:
         ticket = (await session.execute(select(HandoffTicket))).scalar_one()
     assert ticket.status == "closed" and ticket.reply_address is None
