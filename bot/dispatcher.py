@@ -8,6 +8,7 @@ length limit, language check, menu shortcut or NLU call can divert the message.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from bot.core import (
     UserState,
 )
 from bot.language import Detection, LanguageDetector
+from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
 from bot.text_guard import TextVerdict, Vocabulary, judge_text
 from handlers.answers import answer, buttons_for, topic_from_payload
@@ -96,6 +98,7 @@ class Dispatcher:
         vocabulary: Vocabulary,
         commands: Commands,
         on_handoff: OnHandoff | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._config = config
         self._classifier = classifier
@@ -105,6 +108,7 @@ class Dispatcher:
         self._vocabulary = vocabulary
         self._commands = commands
         self.on_handoff = on_handoff
+        self.metrics = metrics or Metrics()
         self._danger_source = content.danger_phrases()
         self._danger_matcher = DangerMatcher(self._danger_source)
 
@@ -115,16 +119,51 @@ class Dispatcher:
         return self._danger_matcher.scan(text)
 
     async def handle(self, message: IncomingMessage) -> EngineResult:
-        if message.message_id and not await self._states.first_time_seen(
-            message.channel, message.message_id
-        ):
-            return EngineResult(replies=[], language="", route="duplicate", duplicate=True)
+        started = time.perf_counter()
+        try:
+            result = await self._handle(message)
+        except Exception:
+            # A bug must not leave a person without an answer: apologise with the menu.
+            log.exception("engine failure; answering with the menu")
+            self.metrics.inc("ventanilla_engine_errors_total")
+            language = message.language_hint or self._config.default_language
+            if language not in self._config.languages:
+                language = self._config.default_language
+            result = EngineResult(
+                replies=[answer(self._content, language, "nlu_unavailable")],
+                language=language,
+                route="engine_error",
+            )
+        self.metrics.inc("ventanilla_messages_total", channel=message.channel, route=result.route)
+        self.metrics.observe(
+            "ventanilla_message_seconds", time.perf_counter() - started, channel=message.channel
+        )
+        return result
+
+    async def _handle(self, message: IncomingMessage) -> EngineResult:
+        # The database may fail; a person must still get an answer. Each storage step
+        # degrades on its own and is counted, so staff see it on /metrics.
+        if message.message_id:
+            try:
+                first = await self._states.first_time_seen(message.channel, message.message_id)
+            except Exception:
+                log.exception("deduplication unavailable; answering anyway")
+                self.metrics.inc("ventanilla_store_errors_total", operation="dedupe")
+                first = True
+            if not first:
+                return EngineResult(replies=[], language="", route="duplicate", duplicate=True)
         try:
             await self._content.refresh()
         except Exception:
             # Keep serving what is in memory: a database hiccup must not silence the bot.
             log.exception("content refresh failed; serving the last published answers")
-        state = await self._states.load(message.channel, message.user_id)
+            self.metrics.inc("ventanilla_store_errors_total", operation="content")
+        try:
+            state = await self._states.load(message.channel, message.user_id)
+        except Exception:
+            log.exception("user state unavailable; answering without it")
+            self.metrics.inc("ventanilla_store_errors_total", operation="load")
+            state = UserState()
         result = await self._route(message, state)
         if result.route == "deleted":
             return result  # nothing about this person may be written again
@@ -150,6 +189,7 @@ class Dispatcher:
         except Exception:
             # The person still gets the answer; staff see the failure in the logs.
             log.exception("could not store the exchange (route %s)", result.route)
+            self.metrics.inc("ventanilla_dropped_writes_total")
         log.info(
             "message handled",
             extra={
@@ -276,6 +316,7 @@ class Dispatcher:
             result = await self._classifier.classify(text)
         except NLUUnavailableError as exc:
             log.warning("NLU unavailable, answering with the menu: %s", exc)
+            self.metrics.inc("ventanilla_nlu_errors_total")
             return EngineResult(
                 replies=[answer(self._content, language, "nlu_unavailable")],
                 language=language,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels import webchat
@@ -53,6 +53,11 @@ def build_app(
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def metrics(_: Request) -> Response:
+        return PlainTextResponse(
+            runtime.dispatcher.metrics.render(), media_type="text/plain; version=0.0.4"
+        )
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         task = asyncio.create_task(purge_daily(runtime)) if purge else None
@@ -72,6 +77,7 @@ def build_app(
 
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
+        Route("/metrics", metrics),
         *webchat.routes(runtime.dispatcher.handle),
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),

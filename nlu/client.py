@@ -6,6 +6,7 @@ over HTTP; that also keeps parsing off the app's event loop.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import httpx
@@ -48,17 +49,34 @@ class RasaClient:
         auth_token: str = "",
         timeout_seconds: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        cache_size: int = 10_000,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._params = {"token": auth_token} if auth_token else {}
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout_seconds), transport=transport
         )
+        # Many people send the same few messages ("hola", "gracias", "menu"): the model's
+        # answer for a normalised text does not change until the model does.
+        self._cache: OrderedDict[str, IntentResult] = OrderedDict()
+        self._cache_size = cache_size
 
     async def classify(self, text: str) -> IntentResult:
         normalized = normalize_text(text)
         if not normalized:
             raise ValueError("text is empty after normalisation; the engine guards this")
+        cached = self._cache.get(normalized)
+        if cached is not None:
+            self._cache.move_to_end(normalized)
+            return cached
+        result = await self._parse(normalized)
+        if self._cache_size:
+            self._cache[normalized] = result
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return result
+
+    async def _parse(self, normalized: str) -> IntentResult:
         try:
             response = await self._client.post(
                 f"{self._base_url}/model/parse", params=self._params, json={"text": normalized}
@@ -73,6 +91,7 @@ class RasaClient:
         """Point at another NLU server (a freshly started one serving a new model)."""
         self._base_url = base_url.rstrip("/")
         self._params = {"token": auth_token} if auth_token else {}
+        self._cache.clear()
 
     @property
     def base_url(self) -> str:

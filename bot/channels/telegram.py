@@ -28,7 +28,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.render import split_text
@@ -41,6 +41,7 @@ CHANNEL = "telegram"
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_RETRIES = 5
+BACKOFF_SECONDS = 0.5
 MAX_BODY_BYTES = 1024 * 1024
 COMMAND_PAYLOADS = {
     "/start": "topic:greet",
@@ -257,6 +258,7 @@ class TelegramChannel:
         return Delivery(True, "telegram")
 
     async def _send_one(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        """Rate limits are waited out; server errors and timeouts are retried with backoff."""
         for attempt in range(MAX_RETRIES + 1):
             try:
                 await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
@@ -266,6 +268,14 @@ class TelegramChannel:
                     raise
                 wait = _seconds(exc.retry_after)
                 log.warning("telegram rate limit: waiting %.0fs before resending", wait)
+                await asyncio.sleep(wait)
+            except (NetworkError, TimedOut) as exc:
+                if attempt == MAX_RETRIES or isinstance(exc, BadRequest):
+                    raise
+                wait = BACKOFF_SECONDS * 2**attempt
+                log.warning(
+                    "telegram send failed (%s): retrying in %.1fs", type(exc).__name__, wait
+                )
                 await asyncio.sleep(wait)
 
     def routes(self) -> list[Route]:

@@ -38,6 +38,8 @@ STATUS_PATH = "/webhooks/whatsapp/status"
 MAX_PART_CHARS = 1600
 SESSION_WINDOW = dt.timedelta(hours=24)
 FAILED_STATUSES = frozenset({"failed", "undelivered"})
+MAX_SEND_ATTEMPTS = 4
+BACKOFF_SECONDS = 0.5
 
 Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
 ContactState = Callable[[str, str], Awaitable[tuple[dt.datetime | None, bool]]]
@@ -263,4 +265,16 @@ class WhatsAppChannel:
             return str(message.sid)
 
         # twilio's client is synchronous (requests): keep it off the event loop.
-        return await asyncio.to_thread(call)
+        for attempt in range(MAX_SEND_ATTEMPTS):
+            try:
+                return await asyncio.to_thread(call)
+            except TwilioRestException as exc:
+                if exc.status < 500 or attempt == MAX_SEND_ATTEMPTS - 1:
+                    raise
+            except (TwilioException, OSError):
+                if attempt == MAX_SEND_ATTEMPTS - 1:
+                    raise
+            wait = BACKOFF_SECONDS * 2**attempt
+            log.warning("twilio send failed: retrying in %.1fs", wait)
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable")

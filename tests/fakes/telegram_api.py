@@ -30,6 +30,7 @@ class FakeBotAPI:
     calls: list[Call] = field(default_factory=list)
     rate_limit_next: int = 0  # answer this many sendMessage calls with 429
     retry_after: int = 1
+    fail_next: int = 0  # answer this many sendMessage calls with 502 Bad Gateway
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,6 +44,11 @@ class FakeBotAPI:
             params = await self._params(request)
             with self._lock:
                 self.calls.append(Call(method, params, time.monotonic()))
+                if method == "sendMessage" and self.fail_next > 0:
+                    self.fail_next -= 1
+                    return JSONResponse(
+                        {"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502
+                    )
                 if method == "sendMessage" and self.rate_limit_next > 0:
                     self.rate_limit_next -= 1
                     return JSONResponse(

@@ -19,6 +19,7 @@ class FakeTwilioAPI:
     auth_token: str
     messages: list[dict[str, str]] = field(default_factory=list)
     refuse_with: int | None = None  # Twilio error code to answer with
+    fail_next: int = 0  # answer this many requests with 500
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -30,6 +31,10 @@ class FakeTwilioAPI:
             if request.headers.get("authorization") != f"Basic {expected}":
                 return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
             form = {k: str(v) for k, v in (await request.form()).items()}
+            with self._lock:
+                if self.fail_next > 0:
+                    self.fail_next -= 1
+                    return JSONResponse({"code": 20500, "message": "Internal", "status": 500}, 500)
             if self.refuse_with is not None:
                 return JSONResponse(
                     {"code": self.refuse_with, "message": "refused", "status": 400}, 400

@@ -280,3 +280,14 @@ def test_long_answer_is_split_under_telegram_limit(stack: Stack) -> None:
     texts = [c.params["text"] for c in stack.api.sent(CHAT)]
     assert len(texts) == 3 and all(len(t) <= 4096 for t in texts)
     assert " ".join(texts).split() == ["palabra"] * 1200
+
+
+def test_bot_api_server_errors_are_retried_and_the_reply_arrives(
+    stack: Stack, content: FileContentStore
+) -> None:
+    stack.classifier.say("hola", "greet")
+    stack.api.fail_next = 2
+    stack.post(update(message=message("hola", message_id=60)))
+    sent = stack.wait_sent(4)  # two refused with 502, then both replies
+    assert len(sent) == 4
+    assert sent[-1].params["text"] == content.get("es", "greet").text

@@ -253,3 +253,11 @@ def test_outside_the_window_without_template_nothing_is_sent_and_the_reason_is_g
     outcome = asyncio.run(bare.send("whatsapp:+50370000001", [Reply("x")]))
     assert not outcome.sent and "no approved template" in outcome.reason
     assert stack.api.messages == []
+
+
+def test_twilio_server_errors_are_retried(stack: Stack) -> None:
+    stack.classifier.say("hola", "greet")
+    stack.message("hola")
+    stack.api.fail_next = 2
+    outcome = asyncio.run(stack.channel.send(PHONE, [Reply("Seguimos en contacto.")]))
+    assert outcome.sent and stack.api.messages[-1]["Body"] == "Seguimos en contacto."
