@@ -71,53 +71,59 @@ def cmd_chat(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.channels.telegram import TelegramChannel, TelegramConfig
-    from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
-    from bot.outbound import Outbound
-    from bot.runtime import admin_app, running, staff_alerter
-    from bot.web import ChannelService, build_app
+    from bot.asgi import VentanillaApp
 
-    async def serve() -> int:
-        async with running(settings, _say) as runtime:
-            channels: list[ChannelService] = []
-            outbound = Outbound()
-            telegram_channel: TelegramChannel | None = None
-            telegram = TelegramConfig.from_env(settings.env)
-            if telegram is not None:
-                if not args.telegram_polling and not telegram.webhook_secret:
-                    _say(
-                        "error: TELEGRAM_WEBHOOK_SECRET is required for the Telegram webhook"
-                        " (or use --telegram-polling)"
-                    )
-                    return 2
-                telegram_channel = TelegramChannel(
-                    telegram, runtime.dispatcher.handle, args.telegram_polling
-                )
-                channels.append(telegram_channel)
-                outbound.register("telegram", telegram_channel.deliver)
-                mode = "long polling" if args.telegram_polling else "webhook"
-                _say(f"Telegram channel enabled ({mode})")
-            whatsapp = WhatsAppConfig.from_env(settings.env, settings.whatsapp_template_sid)
-            if whatsapp is not None:
-                whatsapp_channel = WhatsAppChannel(
-                    whatsapp,
-                    runtime.dispatcher.handle,
-                    runtime.store.contact_state,
-                    runtime.store.record_delivery_failure,
-                )
-                channels.append(whatsapp_channel)
-                outbound.register("whatsapp", whatsapp_channel.deliver)
-                _say("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
-            runtime.dispatcher.on_handoff = staff_alerter(settings, telegram_channel)
-            app = build_app(runtime, channels, admin=admin_app(runtime, outbound))
-            config = uvicorn.Config(
-                app, host=settings.host, port=settings.port, log_level="info", access_log=False
-            )
-            _say(f"Ventanilla web chat on http://{settings.host}:{settings.port}/")
-            await uvicorn.Server(config).serve()
-        return 0
+    if args.workers > 1:
+        if args.telegram_polling:
+            _say("error: --telegram-polling needs a single worker")
+            return 2
+        return _run_workers(settings, args.workers)
+    _say(f"Ventanilla on http://{settings.host}:{settings.port}/ (staff pages at /admin/)")
+    uvicorn.run(
+        VentanillaApp(settings, args.telegram_polling),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+    )
+    return 0
 
-    return asyncio.run(serve())
+
+def _run_workers(settings: Settings, workers: int) -> int:
+    """Several uvicorn workers sharing one database and one NLU server started here."""
+    import os
+
+    import uvicorn
+
+    from bot.runtime import prepare_database
+    from nlu.server import LocalRasaServer
+    from nlu.service import ensure_model
+
+    asyncio.run(prepare_database(settings, _say))
+    server = None
+    if not settings.nlu.url:
+        server = LocalRasaServer(
+            ensure_model(settings, _say), settings.nlu.port, settings.data_dir / "nlu-server.log"
+        )
+        _say(f"Starting the NLU server on {server.url} ...")
+        server.start()
+        asyncio.run(server.wait_until_ready(settings.nlu.startup_timeout_seconds))
+        os.environ["NLU_URL"], os.environ["NLU_AUTH_TOKEN"] = server.url, server.auth_token
+    try:
+        _say(f"Ventanilla on http://{settings.host}:{settings.port}/ with {workers} workers")
+        uvicorn.run(
+            "bot.asgi:create_app",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=False,
+        )
+    finally:
+        if server is not None:
+            server.stop()
+    return 0
 
 
 def cmd_content_import(settings: Settings, _: argparse.Namespace) -> int:
@@ -273,6 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--telegram-polling", action="store_true", help="poll Telegram instead of a webhook"
     )
+    run.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     run.set_defaults(func=cmd_run)
 
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")

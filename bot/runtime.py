@@ -94,6 +94,12 @@ def admin_app(runtime: Runtime, outbound: Outbound) -> Starlette:
     )
 
 
+async def prepare_database(settings: Settings, say: Callable[[str], None]) -> None:
+    """Migrate and seed once, before several workers start on the same database."""
+    async with storage(settings) as (_store, engine, _protector):
+        await published_content(settings, ContentRepository(db.sessions(engine)), say)
+
+
 @asynccontextmanager
 async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterator[Runtime]:
     async with (
