@@ -19,7 +19,9 @@ from bot.settings import Settings, load_settings
 log = logging.getLogger(__name__)
 
 
-def build_channels(settings: Settings, runtime: Any, polling: bool = False) -> tuple[list[Any], Any]:
+def build_channels(
+    settings: Settings, runtime: Any, polling: bool = False
+) -> tuple[list[Any], Any]:
     """Channels enabled by the environment, with the outbound router and staff alerts."""
     from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig

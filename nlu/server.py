@@ -38,12 +38,13 @@ def rasa_executable(env: dict[str, str] | None = None) -> Path:
     return candidate
 
 
-def rasa_env(base: dict[str, str] | None = None) -> dict[str, str]:
+def rasa_env(base: dict[str, str] | None = None, log_level: str = "WARNING") -> dict[str, str]:
+    """Rasa's environment; serving stays at WARNING because Rasa logs texts at DEBUG/INFO."""
     env = dict(os.environ if base is None else base)
     env.update(
         {
             "RASA_TELEMETRY_ENABLED": "false",
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": log_level,
             "LOG_LEVEL_LIBRARIES": "ERROR",
             "SANIC_ACCESS_LOG": "False",
             "TF_CPP_MIN_LOG_LEVEL": "3",

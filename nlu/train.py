@@ -90,7 +90,8 @@ def train_model(
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=rasa_env(),
+            # INFO enables the epoch progress bar; training data holds no user messages.
+            env=rasa_env(log_level="INFO"),
             cwd=tmp,
         )
         stdout = process.stdout

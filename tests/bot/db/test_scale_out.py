@@ -29,11 +29,17 @@ RETRIES = 3
 def _post(url: str, sid: str, body: str) -> httpx.Response:
     params = {"From": f"whatsapp:+5037{sid[-7:]}", "Body": body, "MessageSid": sid, "NumMedia": "0"}
     signature = RequestValidator(TOKEN).compute_signature(PUBLIC + "/webhooks/whatsapp", params)
-    return httpx.post(f"{url}/webhooks/whatsapp", data=params,
-                      headers={"X-Twilio-Signature": signature}, timeout=30)
+    return httpx.post(
+        f"{url}/webhooks/whatsapp",
+        data=params,
+        headers={"X-Twilio-Signature": signature},
+        timeout=30,
+    )
 
 
-def test_two_workers_answer_retries_once_and_lose_nothing(database_url: str, tmp_path: Path) -> None:
+def test_two_workers_answer_retries_once_and_lose_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
     port = free_port()
     with serve(fake_nlu("documents")) as nlu_url:
         env = {
@@ -51,7 +57,10 @@ def test_two_workers_answer_retries_once_and_lose_nothing(database_url: str, tmp
         log = (tmp_path / "server.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--workers", "2"],
-            cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -65,7 +74,9 @@ def test_two_workers_answer_retries_once_and_lose_nothing(database_url: str, tmp
                     pass
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.3)
-            jobs = [(f"SM{n:032d}", f"necesito el pasaporte {n}") for n in range(MESSAGES)] * RETRIES
+            jobs = [
+                (f"SM{n:032d}", f"necesito el pasaporte {n}") for n in range(MESSAGES)
+            ] * RETRIES
             with ThreadPoolExecutor(12) as pool:
                 responses = list(pool.map(lambda job: (job[0], _post(url, *job)), jobs))
         finally:

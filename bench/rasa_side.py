@@ -1,0 +1,82 @@
+"""Build and serve the same bot as a plain Rasa assistant, for the side-by-side benchmark.
+
+    .venv/bin/python -m bench.rasa_side /tmp/rasa-side     # trains, then serves on :5006
+
+The assistant has the same NLU pipeline and training data, a domain whose
+responses are our Spanish answers, and one rule per intent (RulePolicy), served
+by `rasa run` with its REST channel. Run bench.load with --rasa-url against it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from bot.content import load_bundle
+from bot.settings import load_settings
+from nlu.server import rasa_env, rasa_executable
+from nlu.training_data import intents_of, load_examples, write_normalized
+
+
+def build(project: Path) -> None:
+    settings = load_settings()
+    examples = load_examples(settings.nlu.data_dir)
+    intents = intents_of(examples)
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    (project / "data").mkdir(parents=True, exist_ok=True)
+    write_normalized(examples, project / "data" / "nlu.yml")
+    domain = {
+        "version": "3.1",
+        "intents": intents,
+        "responses": {
+            f"utter_{intent}": [{"text": bundle.entries["es"][intent].text}] for intent in intents
+        },
+        "session_config": {"session_expiration_time": 60, "carry_over_slots_to_new_session": True},
+    }
+    (project / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True))
+    rules = {
+        "version": "3.1",
+        "rules": [
+            {"rule": f"answer {i}", "steps": [{"intent": i}, {"action": f"utter_{i}"}]}
+            for i in intents
+        ],
+    }
+    (project / "data" / "rules.yml").write_text(yaml.safe_dump(rules))
+    config = yaml.safe_load(settings.nlu.config.read_text())
+    config["policies"] = [{"name": "RulePolicy"}]
+    (project / "config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (project / "credentials.yml").write_text("rest:\n")
+
+
+def main() -> None:
+    project = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="rasa-side-"))
+    build(project)
+    rasa = str(rasa_executable())
+    subprocess.run([rasa, "train", "--out", "models"], cwd=project, env=rasa_env(), check=True)
+    print(f"serving the Rasa assistant from {project} on http://127.0.0.1:5006", flush=True)
+    subprocess.run(
+        [
+            rasa,
+            "run",
+            "--quiet",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "5006",
+            "--credentials",
+            "credentials.yml",
+            "--model",
+            "models",
+        ],
+        cwd=project,
+        env=rasa_env(),
+        check=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
