@@ -52,7 +52,7 @@ class Result:
         if self.errors:
             lines.append(f"  errors: {dict(self.errors)}")
         if peak_rss_mb is not None:
-            lines.append(f"  server peak RSS {peak_rss_mb:.0f} MB (process and children)")
+            lines.append(f"  app peak RSS {peak_rss_mb:.0f} MB (workers included, NLU server excluded)")
         return "\n".join(line for line in lines if line)
 
 
@@ -70,12 +70,15 @@ def corpus(seed: int) -> itertools.cycle[str]:
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process and its children (uvicorn workers), from /proc."""
+    """Resident memory of the app: the process and its uvicorn workers, not the NLU server."""
     total = 0
     pids = [pid]
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        pids += [int(c) for c in children]
+        for child in children:
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"rasa" not in cmdline:
+                pids.append(int(child))
     except OSError:
         pass
     for one in pids:

@@ -44,11 +44,12 @@ def build_channels(
         log.info("Telegram channel enabled (%s)", "long polling" if polling else "webhook")
     whatsapp = WhatsAppConfig.from_env(settings.env, settings.whatsapp_template_sid)
     if whatsapp is not None:
+        states = runtime.states or runtime.store
         whatsapp_channel = WhatsAppChannel(
             whatsapp,
             runtime.dispatcher.handle,
-            runtime.store.contact_state,
-            runtime.store.record_delivery_failure,
+            states.contact_state,
+            states.record_delivery_failure,
         )
         channels.append(whatsapp_channel)
         outbound.register("whatsapp", whatsapp_channel.deliver)

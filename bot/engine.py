@@ -7,6 +7,7 @@ from bot.content import FileContentStore
 from bot.core import ContentStore, IntentClassifier, StateStore
 from bot.dispatcher import Dispatcher, EngineConfig
 from bot.language import LanguageDetector
+from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
 from bot.settings import Settings
 from bot.text_guard import Vocabulary
@@ -37,6 +38,7 @@ def build_dispatcher(
     classifier: IntentClassifier,
     states: StateStore,
     content: ContentStore,
+    metrics: Metrics | None = None,
 ) -> Dispatcher:
     examples = load_examples(settings.nlu.data_dir)
     detector = LanguageDetector.from_files(
@@ -45,5 +47,12 @@ def build_dispatcher(
     vocabulary = Vocabulary.from_texts(e.text for e in examples)
     commands = Commands.from_file(settings.nlu.config.parent / "commands.yml")
     return Dispatcher(
-        engine_config(settings), classifier, content, states, detector, vocabulary, commands
+        engine_config(settings),
+        classifier,
+        content,
+        states,
+        detector,
+        vocabulary,
+        commands,
+        metrics=metrics,
     )

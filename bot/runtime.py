@@ -20,6 +20,8 @@ from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
+from bot.db.write_behind import WriteBehindStore
+from bot.metrics import Metrics
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
 from bot.outbound import Outbound
@@ -40,6 +42,7 @@ class Runtime:
     repository: ContentRepository | None = None
     classifier: RasaClient | None = None
     nlu: Endpoint | None = None
+    states: WriteBehindStore | None = None
 
 
 @asynccontextmanager
@@ -109,20 +112,16 @@ async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterat
         repository = ContentRepository(db.sessions(engine))
         content = await published_content(settings, repository, say)
         client = RasaClient(endpoint.url, endpoint.auth_token, settings.nlu.timeout_seconds)
+        metrics = Metrics()
+        states = WriteBehindStore(store, metrics)
         try:
-            dispatcher = build_dispatcher(settings, client, store, content)
+            dispatcher = build_dispatcher(settings, client, states, content, metrics)
             yield Runtime(
-                settings,
-                dispatcher,
-                store,
-                content,
-                engine,
-                protector,
-                repository,
-                client,
-                endpoint,
+                settings, dispatcher, store, content, engine, protector, repository, client,
+                endpoint, states,
             )
         finally:
+            await states.aclose()
             await client.aclose()
 
 

@@ -26,7 +26,7 @@ async def purge_daily(runtime: Runtime) -> None:
     """Retention is enforced by the server itself, not by someone remembering a cron job."""
     while True:
         try:
-            result = await runtime.store.purge(runtime.settings.retention_days)
+            result = await (runtime.states or runtime.store).purge(runtime.settings.retention_days)
             log.info("retention purge: %d messages deleted", result.messages_deleted)
         except Exception:
             log.exception("retention purge failed; retrying tomorrow")

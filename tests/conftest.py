@@ -89,7 +89,7 @@ class Conversation:
             channel=self.channel,
             user_id=self.user_id,
             text=text,
-            message_id=f"m{self.sequence}",
+            message_id=f"{self.user_id}:m{self.sequence}",
             **kwargs,  # type: ignore[arg-type]
         )
         return await self.engine.handle(message)

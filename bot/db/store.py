@@ -93,14 +93,25 @@ class SqlStore:
     async def save(self, channel: str, user_id: str, state: UserState) -> None:
         async with self._sessions.begin() as session:
             user = await self._user_or_new(session, channel, user_id)
-            user.language = state.language
-            user.language_locked = state.language_locked
-            user.last_options = ",".join(state.last_options)
-            user.pending_action = state.pending_action
-            user.proactive_opt_out = state.proactive_opt_out
-            if state.privacy_notice_shown and user.privacy_notice_at is None:
-                user.privacy_notice_at = utcnow()
-            user.last_inbound_at = utcnow()
+            self._apply_state(user, state)
+
+    async def persist_many(self, items: list[tuple[IncomingMessage, UserState, EngineResult]]) -> None:
+        """State and message log of many exchanges in one transaction (the write-behind path)."""
+        async with self._sessions.begin() as session:
+            for message, state, result in items:
+                user = await self._user_or_new(session, message.channel, message.user_id)
+                self._apply_state(user, state)
+                await self._record_in(session, user, message, result)
+
+    def _apply_state(self, user: User, state: UserState) -> None:
+        user.language = state.language
+        user.language_locked = state.language_locked
+        user.last_options = ",".join(state.last_options)
+        user.pending_action = state.pending_action
+        user.proactive_opt_out = state.proactive_opt_out
+        if state.privacy_notice_shown and user.privacy_notice_at is None:
+            user.privacy_notice_at = utcnow()
+        user.last_inbound_at = utcnow()
 
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
         try:
@@ -113,47 +124,52 @@ class SqlStore:
         return True
 
     async def record(self, message: IncomingMessage, result: EngineResult) -> None:
-        now = utcnow()
         async with self._sessions.begin() as session:
             user = await self._user_or_new(session, message.channel, message.user_id)
-            conversation = (
-                await session.execute(
-                    select(Conversation)
-                    .where(Conversation.user_id == user.id)
-                    .order_by(Conversation.last_message_at.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-            if conversation is None or now - conversation.last_message_at > CONVERSATION_GAP:
-                conversation = Conversation(user_id=user.id, channel=message.channel)
-                session.add(conversation)
-                await session.flush()
-            conversation.last_message_at = now
-            common: dict[str, Any] = {
-                "conversation_id": conversation.id,
-                "user_id": user.id,
-                "channel": message.channel,
-                "language": result.language or None,
-            }
+            await self._record_in(session, user, message, result)
+
+    async def _record_in(
+        self, session: AsyncSession, user: User, message: IncomingMessage, result: EngineResult
+    ) -> None:
+        now = utcnow()
+        conversation = (
+            await session.execute(
+                select(Conversation)
+                .where(Conversation.user_id == user.id)
+                .order_by(Conversation.last_message_at.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if conversation is None or now - conversation.last_message_at > CONVERSATION_GAP:
+            conversation = Conversation(user_id=user.id, channel=message.channel)
+            session.add(conversation)
+            await session.flush()
+        conversation.last_message_at = now
+        common: dict[str, Any] = {
+            "conversation_id": conversation.id,
+            "user_id": user.id,
+            "channel": message.channel,
+            "language": result.language or None,
+        }
+        session.add(
+            Message(
+                direction="in",
+                text=message.text or f"[{message.kind.value}]",
+                intent=result.intent,
+                confidence=result.confidence,
+                route=result.route,
+                **common,
+            )
+        )
+        for reply in result.replies:
             session.add(
                 Message(
-                    direction="in",
-                    text=message.text or f"[{message.kind.value}]",
-                    intent=result.intent,
-                    confidence=result.confidence,
-                    route=result.route,
-                    **common,
+                    direction="out", text=reply.text, answer_key=reply.content_key, **common
                 )
             )
-            for reply in result.replies:
-                session.add(
-                    Message(
-                        direction="out", text=reply.text, answer_key=reply.content_key, **common
-                    )
-                )
-            ticket = await self._open_ticket(session, user.id)
-            if ticket is not None:
-                ticket.last_activity_at = now
+        ticket = await self._open_ticket(session, user.id)
+        if ticket is not None:
+            ticket.last_activity_at = now
 
     async def _open_ticket(self, session: AsyncSession, user_id: int) -> HandoffTicket | None:
         found = await session.execute(

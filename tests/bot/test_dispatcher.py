@@ -319,7 +319,7 @@ async def test_referral_button_opens_a_ticket_with_a_reference(
     conversation: Conversation, content: FileContentStore
 ) -> None:
     menu = await conversation.say(payload="topic:referral_menu")
-    assert [b.payload for b in menu.replies[-1].buttons][0] == "topic:referral_la_union"
+    assert menu.replies[-1].buttons[0].payload == "topic:referral_la_union"
     result = await conversation.say(payload="topic:referral_la_union")
     assert result.handoff is not None and result.handoff.reason == "referral_la_union"
     assert result.replies[-1].text.startswith(content.get("es", "reference_code").text)

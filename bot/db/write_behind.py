@@ -1,0 +1,129 @@
+"""Write-behind in front of the SQL store: replies do not wait for the message log.
+
+`save` and `record` are queued and written by one background task per worker,
+many exchanges per transaction. The latest state of each person waiting in the
+queue is served from memory, so their next message sees it. Everything that
+must be exact at once (deduplication, tickets, erasure) goes straight through,
+after the queue is flushed where order matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import logging
+
+from bot.core import EngineResult, HandoffRequest, IncomingMessage, UserState
+from bot.db.store import SqlStore
+from bot.metrics import Metrics
+
+log = logging.getLogger(__name__)
+BATCH = 64
+RETRY_SECONDS = 1.0
+
+
+class WriteBehindStore:
+    def __init__(self, inner: SqlStore, metrics: Metrics, max_pending: int = 10_000) -> None:
+        self.inner = inner
+        self._metrics = metrics
+        self._queue: asyncio.Queue[tuple[IncomingMessage, UserState, EngineResult]] = asyncio.Queue()
+        self._states: dict[tuple[str, str], UserState] = {}
+        self._pending_state: dict[tuple[str, str], UserState] = {}
+        self._writer: asyncio.Task[None] | None = None
+        self._max_pending = max_pending
+
+    # -- the reply path -------------------------------------------------------
+    async def load(self, channel: str, user_id: str) -> UserState:
+        pending = self._states.get((channel, user_id))
+        if pending is not None:
+            return copy.deepcopy(pending)
+        return await self.inner.load(channel, user_id)
+
+    async def save(self, channel: str, user_id: str, state: UserState) -> None:
+        self._pending_state[(channel, user_id)] = copy.deepcopy(state)
+
+    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
+        key = (message.channel, message.user_id)
+        state = self._pending_state.pop(key, None)
+        if state is None:
+            state = await self.load(*key)
+        if self._queue.qsize() >= self._max_pending:
+            self._metrics.inc("ventanilla_dropped_writes_total")
+            log.error("write queue full: an exchange was not stored")
+            return
+        self._states[key] = state
+        self._queue.put_nowait((message, state, result))
+        self._ensure_writer()
+
+    async def first_time_seen(self, channel: str, message_id: str) -> bool:
+        return await self.inner.first_time_seen(channel, message_id)
+
+    # -- operations that must see everything written --------------------------
+    async def open_handoff(self, message: IncomingMessage, request: HandoffRequest) -> tuple[str, bool]:
+        return await self.inner.open_handoff(message, request)
+
+    async def close_handoff(self, reference: str, outcome: str) -> None:
+        await self.inner.close_handoff(reference, outcome)
+
+    async def forget(self, channel: str, user_id: str) -> None:
+        await self.flush()
+        self._states.pop((channel, user_id), None)
+        self._pending_state.pop((channel, user_id), None)
+        await self.inner.forget(channel, user_id)
+
+    # -- the writer ------------------------------------------------------------
+    def _ensure_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_forever())
+
+    async def _write_forever(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch = [first]
+            while len(batch) < BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write(batch)
+            for _ in batch:
+                self._queue.task_done()
+
+    async def _write(self, batch: list[tuple[IncomingMessage, UserState, EngineResult]]) -> None:
+        for attempt in (1, 2):
+            try:
+                await self.inner.persist_many(batch)
+                break
+            except Exception:
+                log.exception("storing %d exchanges failed (attempt %d)", len(batch), attempt)
+                if attempt == 2:
+                    self._metrics.inc("ventanilla_dropped_writes_total", len(batch))
+                else:
+                    await asyncio.sleep(RETRY_SECONDS)
+        for message, state, _ in batch:
+            key = (message.channel, message.user_id)
+            if self._states.get(key) is state:
+                del self._states[key]
+
+    async def flush(self) -> None:
+        if self._writer is not None and not self._writer.done():
+            await self._queue.join()
+
+    async def aclose(self) -> None:
+        await self.flush()
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+
+    # -- pass-through for channels and staff pages ------------------------------
+    async def contact_state(self, channel: str, user_id: str):  # type: ignore[no-untyped-def]
+        await self.flush()
+        return await self.inner.contact_state(channel, user_id)
+
+    async def record_delivery_failure(
+        self, channel: str, message_sid: str, status: str, error_code: str | None
+    ) -> None:
+        await self.inner.record_delivery_failure(channel, message_sid, status, error_code)
+
+    async def purge(self, retention_days: int):  # type: ignore[no-untyped-def]
+        await self.flush()
+        return await self.inner.purge(retention_days)
