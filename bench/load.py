@@ -230,9 +230,8 @@ def main() -> None:
     rate = "max" if args.rate <= 0 else f"{args.rate:g}/s"
     print(f"offered rate {rate}, {args.duration:g}s, concurrency {args.concurrency}")
     for label, target in targets:
-        result, peak = asyncio.run(
-            run(target, args.rate, args.duration, args.concurrency, args.pid)
-        )
+        pid = None if isinstance(target, RasaRestTarget) else args.pid  # RSS of our app only
+        result, peak = asyncio.run(run(target, args.rate, args.duration, args.concurrency, pid))
         print(result.report(label, peak))
 
 
