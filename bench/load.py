@@ -52,7 +52,7 @@ class Result:
         if self.errors:
             lines.append(f"  errors: {dict(self.errors)}")
         if peak_rss_mb is not None:
-            lines.append(f"  app peak RSS {peak_rss_mb:.0f} MB (workers included, NLU server excluded)")
+            lines.append(f"  app peak RSS {peak_rss_mb:.0f} MB (NLU server excluded)")
         return "\n".join(line for line in lines if line)
 
 

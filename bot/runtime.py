@@ -21,9 +21,9 @@ from bot.db import engine as db
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.db.write_behind import WriteBehindStore
-from bot.metrics import Metrics
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
+from bot.metrics import Metrics
 from bot.outbound import Outbound
 from bot.privacy import Protector, resolve_secret
 from bot.settings import Settings
@@ -117,8 +117,16 @@ async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterat
         try:
             dispatcher = build_dispatcher(settings, client, states, content, metrics)
             yield Runtime(
-                settings, dispatcher, store, content, engine, protector, repository, client,
-                endpoint, states,
+                settings,
+                dispatcher,
+                store,
+                content,
+                engine,
+                protector,
+                repository,
+                client,
+                endpoint,
+                states,
             )
         finally:
             await states.aclose()

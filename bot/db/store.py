@@ -95,7 +95,9 @@ class SqlStore:
             user = await self._user_or_new(session, channel, user_id)
             self._apply_state(user, state)
 
-    async def persist_many(self, items: list[tuple[IncomingMessage, UserState, EngineResult]]) -> None:
+    async def persist_many(
+        self, items: list[tuple[IncomingMessage, UserState, EngineResult]]
+    ) -> None:
         """State and message log of many exchanges in one transaction (the write-behind path)."""
         async with self._sessions.begin() as session:
             for message, state, result in items:
@@ -163,9 +165,7 @@ class SqlStore:
         )
         for reply in result.replies:
             session.add(
-                Message(
-                    direction="out", text=reply.text, answer_key=reply.content_key, **common
-                )
+                Message(direction="out", text=reply.text, answer_key=reply.content_key, **common)
             )
         ticket = await self._open_ticket(session, user.id)
         if ticket is not None:

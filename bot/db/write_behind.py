@@ -27,7 +27,9 @@ class WriteBehindStore:
     def __init__(self, inner: SqlStore, metrics: Metrics, max_pending: int = 10_000) -> None:
         self.inner = inner
         self._metrics = metrics
-        self._queue: asyncio.Queue[tuple[IncomingMessage, UserState, EngineResult]] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[IncomingMessage, UserState, EngineResult]] = (
+            asyncio.Queue()
+        )
         self._states: dict[tuple[str, str], UserState] = {}
         self._pending_state: dict[tuple[str, str], UserState] = {}
         self._writer: asyncio.Task[None] | None = None
@@ -60,7 +62,9 @@ class WriteBehindStore:
         return await self.inner.first_time_seen(channel, message_id)
 
     # -- operations that must see everything written --------------------------
-    async def open_handoff(self, message: IncomingMessage, request: HandoffRequest) -> tuple[str, bool]:
+    async def open_handoff(
+        self, message: IncomingMessage, request: HandoffRequest
+    ) -> tuple[str, bool]:
         return await self.inner.open_handoff(message, request)
 
     async def close_handoff(self, reference: str, outcome: str) -> None:
