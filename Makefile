@@ -8,6 +8,8 @@ run: setup
 	.venv/bin/ventanilla run
 
 test: setup
+	.venv/bin/ruff check bot handlers nlu tests bench
+	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
 lint: setup
@@ -15,4 +17,5 @@ lint: setup
 	.venv/bin/mypy
 
 bench: setup
-	.venv/bin/python -m bench.engine_throughput
+	@echo "Start the server (see docs/benchmarks.md), then:"
+	@echo ".venv/bin/python -m bench.load --url http://127.0.0.1:8000 --rate 120 --duration 15"

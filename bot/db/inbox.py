@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.models import Conversation, HandoffTicket, Message, utcnow
+from bot.db.models import HandoffTicket, Message, utcnow
+from bot.db.store import current_conversation
 from bot.privacy import Protector
 
 URGENCY_ORDER = case({"critical": 0, "high": 1, "normal": 2}, value=HandoffTicket.urgency, else_=3)
@@ -97,18 +98,7 @@ class Inbox:
             if delivered and ticket.first_response_at is None:
                 ticket.first_response_at = now
             ticket.last_activity_at = now
-            conversation = (
-                await session.execute(
-                    select(Conversation)
-                    .where(Conversation.user_id == ticket.user_id)
-                    .order_by(Conversation.last_message_at.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-            if conversation is None:
-                conversation = Conversation(user_id=ticket.user_id, channel=ticket.channel)
-                session.add(conversation)
-                await session.flush()
+            conversation = await current_conversation(session, ticket.user_id, ticket.channel, now)
             session.add(
                 Message(
                     conversation_id=conversation.id,

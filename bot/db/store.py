@@ -30,6 +30,26 @@ CONVERSATION_GAP = dt.timedelta(hours=6)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
 
+async def current_conversation(
+    session: AsyncSession, user_id: int, channel: str, now: dt.datetime
+) -> Conversation:
+    """The person's conversation, or a new one after a long gap: how staff read exchanges."""
+    conversation = (
+        await session.execute(
+            select(Conversation)
+            .where(Conversation.user_id == user_id)
+            .order_by(Conversation.last_message_at.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if conversation is None or now - conversation.last_message_at > CONVERSATION_GAP:
+        conversation = Conversation(user_id=user_id, channel=channel)
+        session.add(conversation)
+        await session.flush()
+    conversation.last_message_at = now
+    return conversation
+
+
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
@@ -134,19 +154,7 @@ class SqlStore:
         self, session: AsyncSession, user: User, message: IncomingMessage, result: EngineResult
     ) -> None:
         now = utcnow()
-        conversation = (
-            await session.execute(
-                select(Conversation)
-                .where(Conversation.user_id == user.id)
-                .order_by(Conversation.last_message_at.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if conversation is None or now - conversation.last_message_at > CONVERSATION_GAP:
-            conversation = Conversation(user_id=user.id, channel=message.channel)
-            session.add(conversation)
-            await session.flush()
-        conversation.last_message_at = now
+        conversation = await current_conversation(session, user.id, message.channel, now)
         common: dict[str, Any] = {
             "conversation_id": conversation.id,
             "user_id": user.id,
