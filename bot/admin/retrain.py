@@ -23,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content_db import ContentRepository
 from bot.db.models import RetrainJob, TrainingExample, utcnow
-from bot.settings import Settings
+from bot.settings import PROJECT_ROOT, Settings
+from nlu.evaluate import read_jsonl
 from nlu.client import RasaClient
 from nlu.holdout import split
 from nlu.service import Endpoint
@@ -98,6 +99,18 @@ class Retrainer:
             )
             return list(rows.scalars())
 
+    def _development_set(self) -> list[tuple[str, str]]:
+        """In development only, the shared evaluation set beside the project, if present.
+
+        Nothing at run time depends on it: in production, or without the file, it is skipped.
+        """
+        if self._settings.is_production:
+            return []
+        path = PROJECT_ROOT.parent / "shared" / "eval" / "dev_nlu.jsonl"
+        if not path.exists():
+            return []
+        return [(item.text, item.intent) for item in read_jsonl(path)]
+
     async def _examples(self) -> list[Example]:
         examples = load_examples(self._settings.nlu.data_dir)
         async with self._sessions() as session:
@@ -161,10 +174,16 @@ class Retrainer:
                 "tests_new": await accuracy(candidate_client, test_cases),
                 "tests_old": await accuracy(self._client, test_cases),
             }
+            dev_cases = self._development_set()
+            if dev_cases:
+                progress.add(f"development: also evaluating on {len(dev_cases)} dev-set messages")
+                scores["dev_new"] = await accuracy(candidate_client, dev_cases)
+                scores["dev_old"] = await accuracy(self._client, dev_cases)
             await candidate_client.aclose()
-            better = (
-                scores["held_out_new"] >= scores["held_out_old"]
-                and scores["tests_new"] >= scores["tests_old"]
+            better = all(
+                scores[f"{name}_new"] >= scores[f"{name}_old"]
+                for name in ("held_out", "tests", "dev")
+                if f"{name}_new" in scores
             )
             if better:
                 self._endpoint.adopt(candidate)
