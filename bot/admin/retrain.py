@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.content_db import ContentRepository
 from bot.db.models import RetrainJob, TrainingExample, utcnow
 from bot.settings import PROJECT_ROOT, Settings
-from nlu.evaluate import read_jsonl
 from nlu.client import RasaClient
+from nlu.evaluate import read_jsonl
 from nlu.holdout import split
 from nlu.service import Endpoint
 from nlu.train import train_model
