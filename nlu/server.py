@@ -106,8 +106,8 @@ class LocalRasaServer:
             self.host,
             "--port",
             str(self.port),
-            "--auth-token",
-            self.auth_token,
+            # "=" form: a random token may start with "-", which argparse takes for an option.
+            f"--auth-token={self.auth_token}",
             "--model",
             str(self.model),
         ]
