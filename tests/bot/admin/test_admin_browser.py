@@ -314,3 +314,17 @@ def test_viewer_sees_the_dashboard_but_not_the_inbox(site: Site, page: Page) -> 
     assert response.status == 403
     csv = page.request.get(f"{site.url}/admin/dashboard.csv")
     assert csv.status == 200 and csv.text().startswith("metric,day,key,value")
+
+
+def test_unanswered_question_becomes_a_training_example(site: Site, page: Page) -> None:
+    ask_web_chat(page, site, "zorblax quimfel dravinto")  # words the model never saw
+    login(page, site, EDITOR)
+    page.goto(f"{site.url}/admin/unanswered")
+    row = page.locator("tr", has_text="zorblax quimfel dravinto")
+    expect(row).to_have_count(1)
+    shot(page, "admin-unanswered")
+    row.locator("select[name=intent]").select_option("documents")
+    row.locator("button[type=submit]").click()
+    expect(page.locator(".flash")).to_contain_text("training example")
+    page.goto(f"{site.url}/admin/audit")
+    expect(page.locator("table")).to_contain_text("assign_example")
