@@ -1,0 +1,42 @@
+"""Staff alerts for urgent tickets: e-mail through a real SMTP conversation on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+from email import message_from_string
+from email.policy import default
+
+from bot.alerts import SmtpSettings, StaffAlerter
+from bot.core import Urgency
+from bot.dispatcher import HandoffEvent
+from tests.fakes.smtp_server import FakeSMTP
+
+
+async def test_urgent_ticket_sends_an_email_without_personal_data() -> None:
+    smtp = FakeSMTP()
+    server = await asyncio.start_server(smtp.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    sent_to_telegram: list[tuple[str, str]] = []
+
+    async def telegram_send(chat_id: str, replies) -> None:  # type: ignore[no-untyped-def]
+        sent_to_telegram.append((chat_id, replies[0].text))
+
+    alerter = StaffAlerter(
+        "https://bot.example.org/admin/inbox",
+        telegram_send=telegram_send,
+        telegram_chat_id="-100123",
+        smtp=SmtpSettings(
+            "127.0.0.1", port, "bot@example.org", ("staff@example.org",), starttls=False
+        ),
+    )
+    async with server:
+        await alerter(HandoffEvent("K7P2QX", "trafficking_emergency", Urgency.CRITICAL, "whatsapp"))
+        await alerter(HandoffEvent("ZZ99AA", "talk_to_human", Urgency.NORMAL, "telegram"))
+    assert smtp.recipients == ["staff@example.org"]
+    assert len(smtp.messages) == 1
+    email = message_from_string(smtp.messages[0], policy=default)
+    assert "K7P2QX" in str(email["Subject"])
+    body = email.get_content()  # type: ignore[attr-defined]
+    assert "K7P2QX" in body and "https://bot.example.org/admin/inbox" in body
+    assert sent_to_telegram == [("-100123", sent_to_telegram[0][1])]
+    assert "CRITICAL" in sent_to_telegram[0][1] and "ZZ99AA" not in sent_to_telegram[0][1]
