@@ -146,6 +146,7 @@ def staff_alerter(settings: Settings, telegram: TelegramChannel | None) -> Staff
             recipients=tuple(str(r) for r in alerts["email_to"]),
             username=settings.env.get("SMTP_USERNAME", ""),
             password=settings.env.get("SMTP_PASSWORD", ""),
+            starttls=bool(alerts.get("smtp_starttls", True)),
         )
     return StaffAlerter(
         inbox_url,
