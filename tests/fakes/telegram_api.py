@@ -31,6 +31,7 @@ class FakeBotAPI:
     rate_limit_next: int = 0  # answer this many sendMessage calls with 429
     retry_after: int = 1
     fail_next: int = 0  # answer this many sendMessage calls with 502 Bad Gateway
+    updates: list[dict[str, Any]] = field(default_factory=list)  # served by getUpdates
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -84,6 +85,11 @@ class FakeBotAPI:
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": False,
             }
+        if method == "getUpdates":
+            offset = int(params.get("offset") or 0)
+            with self._lock:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+                return list(self.updates)
         if method == "sendMessage":
             return {
                 "message_id": next(self._ids),

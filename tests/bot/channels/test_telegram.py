@@ -291,3 +291,37 @@ def test_bot_api_server_errors_are_retried_and_the_reply_arrives(
     sent = stack.wait_sent(4)  # two refused with 502, then both replies
     assert len(sent) == 4
     assert sent[-1].params["text"] == content.get("es", "greet").text
+
+
+def test_long_polling_answers_without_a_webhook(
+    settings: Settings, content: FileContentStore, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from bot.memory_state import InMemoryStateStore
+
+    api = FakeBotAPI(TOKEN)
+    classifier = ScriptedClassifier()
+    classifier.say("hola", "greet")
+    dispatcher = build_dispatcher(settings, classifier, InMemoryStateStore(), content)
+
+    async def scenario(api_url: str) -> list[Call]:
+        channel = TelegramChannel(
+            TelegramConfig(TOKEN, api_base_url=api_url), dispatcher.handle, polling=True
+        )
+        await channel.start()
+        try:
+            api.updates.append(update(message=message("hola", message_id=70)))
+            for _ in range(300):
+                if len(api.sent(CHAT)) >= 2:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await channel.stop()
+        return api.sent(CHAT)
+
+    with serve(api.app()) as api_url:
+        sent = asyncio.run(scenario(api_url))
+    assert [c.params["text"] for c in sent][-1] == content.get("es", "greet").text
+    assert api.named("deleteWebhook"), "polling removes any webhook first"
+    assert not api.named("setWebhook")
