@@ -129,8 +129,10 @@ class Dispatcher:
             language = message.language_hint or self._config.default_language
             if language not in self._config.languages:
                 language = self._config.default_language
+            danger = self._danger_scan(message.text) if message.text else None
+            key = content_key_for(danger) if danger is not None else "nlu_unavailable"
             result = EngineResult(
-                replies=[answer(self._content, language, "nlu_unavailable")],
+                replies=[answer(self._content, language, key)],
                 language=language,
                 route="engine_error",
             )

@@ -323,3 +323,20 @@ async def test_referral_button_opens_a_ticket_with_a_reference(
     result = await conversation.say(payload="topic:referral_la_union")
     assert result.handoff is not None and result.handoff.reason == "referral_la_union"
     assert result.replies[-1].text.startswith(content.get("es", "reference_code").text)
+
+
+async def test_an_engine_bug_still_answers_and_danger_still_gets_the_emergency_numbers(
+    engine, content: FileContentStore
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.core import IncomingMessage
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("a bug")
+
+    engine._route = broken
+    plain = await engine.handle(IncomingMessage(channel="t", user_id="u1", text="hola"))
+    assert plain.route == "engine_error"
+    assert plain.replies[0].text == content.get("es", "nlu_unavailable").text
+    danger_text = content.danger_phrases().emergency[0]
+    danger = await engine.handle(IncomingMessage(channel="t", user_id="u2", text=danger_text))
+    assert danger.replies[0].content_key == "trafficking_emergency"
