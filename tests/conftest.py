@@ -8,6 +8,7 @@ import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -98,6 +99,33 @@ class Conversation:
 @pytest.fixture
 def conversation(engine: Dispatcher) -> Conversation:
     return Conversation(engine)
+
+
+@dataclass
+class SqliteStack:
+    """A real SQLite file with the schema, a store and an engine wired to a scripted NLU."""
+
+    url: str
+    engine: Any
+    protector: Any
+    store: Any
+    classifier: ScriptedClassifier
+    dispatcher: Dispatcher
+
+
+def sqlite_stack(settings: Settings, content: FileContentStore, path: Path) -> SqliteStack:
+    from bot.db import engine as db
+    from bot.db.store import SqlStore
+    from bot.privacy import Protector
+
+    url = f"sqlite:///{path}"
+    db.upgrade(url)
+    engine = db.make_async_engine(url)
+    protector = Protector(f"test-secret-{path.stem}-" + "k" * 32)
+    store = SqlStore(db.sessions(engine), protector)
+    classifier = ScriptedClassifier()
+    dispatcher = build_dispatcher(settings, classifier, store, content)
+    return SqliteStack(url, engine, protector, store, classifier, dispatcher)
 
 
 def content_text(content: FileContentStore, language: str, key: str) -> str:

@@ -17,13 +17,11 @@ from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
 from bot.content import FileContentStore
 from bot.db import engine as db
 from bot.db.models import Message
-from bot.db.store import SqlStore
 from bot.engine import build_dispatcher
-from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, sqlite_stack
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import Call, FakeBotAPI
 
@@ -68,13 +66,9 @@ class Stack:
 @pytest.fixture
 def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iterator[Stack]:
     api = FakeBotAPI(TOKEN)
-    database_url = f"sqlite:///{tmp_path / 'telegram.sqlite3'}"
-    db.upgrade(database_url)
-    engine = db.make_async_engine(database_url)
-    protector = Protector("telegram-test-secret-" + "y" * 32)
-    store = SqlStore(db.sessions(engine), protector)
-    classifier = ScriptedClassifier()
-    dispatcher = build_dispatcher(settings, classifier, store, content)
+    base = sqlite_stack(settings, content, tmp_path / "telegram.sqlite3")
+    dispatcher, engine, protector, store = base.dispatcher, base.engine, base.protector, base.store
+    classifier, database_url = base.classifier, base.url
     with serve(api.app()) as api_url:
         channel = TelegramChannel(
             TelegramConfig(TOKEN, SECRET, "https://bot.example.org", api_url), dispatcher.handle

@@ -27,12 +27,10 @@ from bot.core import Reply
 from bot.db import engine as db
 from bot.db.models import DeliveryFailure, Message
 from bot.db.store import SqlStore
-from bot.engine import build_dispatcher
-from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, sqlite_stack
 from tests.fakes.server import serve
 from tests.fakes.twilio_api import FakeTwilioAPI
 
@@ -97,13 +95,9 @@ def texts(response: httpx.Response) -> list[str]:
 @pytest.fixture
 def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iterator[Stack]:
     api = FakeTwilioAPI(SID, TOKEN)
-    database_url = f"sqlite:///{tmp_path / 'wa.sqlite3'}"
-    db.upgrade(database_url)
-    engine = db.make_async_engine(database_url)
-    protector = Protector("whatsapp-test-secret-" + "z" * 32)
-    store = SqlStore(db.sessions(engine), protector)
-    classifier = ScriptedClassifier()
-    dispatcher = build_dispatcher(settings, classifier, store, content)
+    base = sqlite_stack(settings, content, tmp_path / "wa.sqlite3")
+    dispatcher, engine, protector, store = base.dispatcher, base.engine, base.protector, base.store
+    classifier, database_url = base.classifier, base.url
     with serve(api.app()) as api_url:
         config = WhatsAppConfig(
             SID, TOKEN, SENDER, PUBLIC, template_sid="HX" + "0" * 32, api_base_url=api_url
