@@ -62,6 +62,16 @@ MEDIA_KINDS = frozenset(
 )
 
 
+METRIC_HELP = {
+    "ventanilla_messages_total": "Messages handled, by channel and route",
+    "ventanilla_message_seconds": "Time to decide the answer to one message",
+    "ventanilla_nlu_errors_total": "Messages answered with the menu because the NLU failed",
+    "ventanilla_store_errors_total": "Storage operations that failed while answering",
+    "ventanilla_dropped_writes_total": "Exchanges that could not be stored",
+    "ventanilla_engine_errors_total": "Unexpected engine failures answered with the menu",
+}
+
+
 @dataclass(frozen=True)
 class HandoffEvent:
     """A new ticket, for staff alerts; carries no personal data."""
@@ -109,6 +119,8 @@ class Dispatcher:
         self._commands = commands
         self.on_handoff = on_handoff
         self.metrics = metrics or Metrics()
+        for name, text in METRIC_HELP.items():
+            self.metrics.describe(name, text)
         self._danger_source = content.danger_phrases()
         self._danger_matcher = DangerMatcher(self._danger_source)
 
