@@ -7,10 +7,14 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.dispatcher import Dispatcher
 
 
 def _say(message: str) -> None:
@@ -28,17 +32,16 @@ def configure_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-async def _with_engine(settings: Settings, work: object) -> int:
+async def _with_engine(settings: Settings, work: Callable[[Dispatcher], Awaitable[int]]) -> int:
     from bot.runtime import running
 
     async with running(settings, _say) as runtime:
-        return await work(runtime.dispatcher)  # type: ignore[operator, no-any-return]
+        return await work(runtime.dispatcher)
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.render import numbered_text
     from bot.core import IncomingMessage
-    from bot.dispatcher import Dispatcher
 
     async def work(dispatcher: Dispatcher) -> int:
         result = await dispatcher.handle(
@@ -58,7 +61,6 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_chat(settings: Settings, _: argparse.Namespace) -> int:
     from bot.channels.console import chat_loop
-    from bot.dispatcher import Dispatcher
 
     async def work(dispatcher: Dispatcher) -> int:
         _say("Ventanilla console chat. Ctrl-D to leave.")

@@ -181,9 +181,6 @@ class FileContentStore:
     def danger_phrases(self) -> DangerPhrases:
         return self._danger
 
-    def keys(self, language: str) -> list[str]:
-        return sorted(self._bundle.entries.get(language, {}))
-
 
 @dataclass
 class CheckReport:

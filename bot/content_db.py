@@ -18,7 +18,7 @@ import yaml
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.content import DANGER_KEY, ContentBundle, FileContentStore, bundle_from_texts
+from bot.content import ContentBundle, FileContentStore, bundle_from_texts
 from bot.db.models import ContentVersion, TestQuestion, utcnow
 
 REFRESH_SECONDS = 1.0
@@ -308,7 +308,6 @@ class DbContentStore(FileContentStore):
 
 
 __all__ = [
-    "DANGER_KEY",
     "ContentRepository",
     "DbContentStore",
     "Version",

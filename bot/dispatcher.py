@@ -220,12 +220,9 @@ class Dispatcher:
         hint = message.language_hint if message.language_hint in self._config.languages else None
         return state.language or hint or self._config.default_language
 
-    def _reply(self, language: str, key: str, route: str, **kwargs: object) -> EngineResult:
+    def _reply(self, language: str, key: str, route: str) -> EngineResult:
         return EngineResult(
-            replies=[answer(self._content, language, key)],
-            language=language,
-            route=route,
-            **kwargs,  # type: ignore[arg-type]
+            replies=[answer(self._content, language, key)], language=language, route=route
         )
 
     def _with_menu(self, language: str, key: str) -> list[Reply]:

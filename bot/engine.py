@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from bot.commands import Commands
 from bot.content import FileContentStore
 from bot.core import ContentStore, IntentClassifier, StateStore
@@ -33,6 +36,18 @@ def file_content(settings: Settings) -> FileContentStore:
     )
 
 
+@functools.cache
+def _text_resources(
+    data_dir: Path, nlu_dir: Path, languages: tuple[str, ...]
+) -> tuple[LanguageDetector, Vocabulary, Commands]:
+    """Read the training data and word lists once per process: they are read-only and
+    every dispatcher (each worker's, each test gate run) needs the same ones."""
+    examples = load_examples(data_dir)
+    detector = LanguageDetector.from_files(nlu_dir / "language_markers.yml", languages, examples)
+    vocabulary = Vocabulary.from_texts(e.text for e in examples)
+    return detector, vocabulary, Commands.from_file(nlu_dir / "commands.yml")
+
+
 def build_dispatcher(
     settings: Settings,
     classifier: IntentClassifier,
@@ -40,12 +55,9 @@ def build_dispatcher(
     content: ContentStore,
     metrics: Metrics | None = None,
 ) -> Dispatcher:
-    examples = load_examples(settings.nlu.data_dir)
-    detector = LanguageDetector.from_files(
-        settings.nlu.config.parent / "language_markers.yml", settings.languages, examples
+    detector, vocabulary, commands = _text_resources(
+        settings.nlu.data_dir, settings.nlu.config.parent, settings.languages
     )
-    vocabulary = Vocabulary.from_texts(e.text for e in examples)
-    commands = Commands.from_file(settings.nlu.config.parent / "commands.yml")
     return Dispatcher(
         engine_config(settings),
         classifier,

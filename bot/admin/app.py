@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -30,6 +30,7 @@ from bot.admin.security import (
     Forbidden,
     checked_form,
     csrf_token,
+    current_staff,
     requires,
     session_secret,
 )
@@ -434,12 +435,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
 
 
 async def _staff_or_none(request: Request, accounts: Accounts) -> Staff | None:
-    from bot.admin.security import current_staff
-
     try:
         return await current_staff(request, accounts)
     except Exception:
         return None
-
-
-__all__ = ["AdminDeps", "HTMLResponse", "build_admin"]

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.admin.accounts import Accounts, AuditLog, Staff
+from bot.admin.accounts import Accounts, AuditLog
 
 if TYPE_CHECKING:
     from bot.admin.app import AdminDeps
-
-Render = Callable[..., Response]
 
 
 @dataclass(frozen=True)
@@ -23,6 +20,3 @@ class PageContext:
     accounts: Accounts
     audit: AuditLog
     render: Callable[..., Response]
-
-
-__all__ = ["Any", "PageContext", "Request", "Staff"]
