@@ -30,12 +30,16 @@ async def main(model: Path, swaps: int) -> None:
         async with httpx.AsyncClient(timeout=300) as client:
             for n in range(1, swaps + 1):
                 response = await client.put(
-                    f"{server.url}/model", params={"token": server.auth_token},
+                    f"{server.url}/model",
+                    params={"token": server.auth_token},
                     json={"model_file": str(model.resolve())},
                 )
                 response.raise_for_status()
-                await client.post(f"{server.url}/model/parse", params={"token": server.auth_token},
-                                  json={"text": "hola"})
+                await client.post(
+                    f"{server.url}/model/parse",
+                    params={"token": server.auth_token},
+                    json={"text": "hola"},
+                )
                 print(f"after swap {n}: {rss_mb(pid):.0f} MB")
     finally:
         server.stop()

@@ -231,7 +231,6 @@ def cmd_nlu_train(settings: Settings, args: argparse.Namespace) -> int:
             settings.nlu.config,
             settings.nlu.models_dir,
             data_dir=settings.nlu.data_dir,
-            epochs=args.epochs,
             report=_say,
         )
     except TrainingError as exc:
@@ -297,7 +296,6 @@ def build_parser() -> argparse.ArgumentParser:
         dest="nlu_command", required=True
     )
     train = nlu.add_parser("train", help="train a model from nlu/data into nlu/models")
-    train.add_argument("--epochs", type=int, help="override DIET's epochs (smaller = faster)")
     train.set_defaults(func=cmd_nlu_train)
     evaluate = nlu.add_parser("eval", help="evaluate the served model on a JSONL file")
     evaluate.add_argument("file")

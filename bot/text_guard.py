@@ -1,7 +1,8 @@
 """Checks on raw text before anything trusts it.
 
-DIET gives confident intents to empty text, emoji and keyboard mashing, so the
-engine decides here whether a text is worth classifying at all.
+A classifier that knows only our topics still picks one of them, often
+confidently, for empty text, emoji and keyboard mashing, so the engine decides
+here whether a text is worth classifying at all.
 """
 
 from __future__ import annotations

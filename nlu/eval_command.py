@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -40,6 +41,8 @@ async def run_eval(
             classify, items, lambda done, total: say(f"  classified {done}/{total}")
         )
         model = score("rasa", items, predictions)
+        # The engine logs one line per message; the report is what matters here.
+        logging.getLogger("bot.dispatcher").setLevel(logging.WARNING)
         safety = await _engine_safety(
             build_dispatcher(settings, client, InMemoryStateStore(), file_content(settings)),
             [i for i in items if i.intent == EMERGENCY],

@@ -52,6 +52,10 @@ def rasa_env(base: dict[str, str] | None = None, log_level: str = "WARNING") -> 
             "PYTHONWARNINGS": "ignore",
         }
     )
+    # The pipeline names our own components (`nlu.components.*`) by module path.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH", "")) if p
+    )
     return env
 
 

@@ -61,14 +61,12 @@ class Retrainer:
         repository: ContentRepository,
         client: RasaClient,
         endpoint: Endpoint,
-        epochs: int | None = None,
     ) -> None:
         self._settings = settings
         self._sessions = sessions
         self._repository = repository
         self._client = client
         self._endpoint = endpoint
-        self._epochs = epochs
         self.progress: dict[int, Progress] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -151,7 +149,6 @@ class Retrainer:
                 self._settings.nlu.config,
                 self._settings.nlu.models_dir,
                 examples=train,
-                epochs=self._epochs,
                 report=report,
             )
             progress.add("starting the new model to evaluate it")

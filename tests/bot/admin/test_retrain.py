@@ -36,7 +36,7 @@ async def test_a_worse_model_is_not_swapped_in(
         await serving.wait_until_ready(240)
         repository = ContentRepository(db.sessions(database))
         await repository.import_files(settings.content_dir, settings.languages, "test")
-        retrainer = Retrainer(local, db.sessions(database), repository, client, endpoint, epochs=1)
+        retrainer = Retrainer(local, db.sessions(database), repository, client, endpoint)
         job_id = await retrainer.start("editor@example.org")
         with pytest.raises(RuntimeError):
             await retrainer.start("someone-else@example.org")  # one at a time
