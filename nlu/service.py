@@ -76,7 +76,7 @@ def ensure_model(settings: Settings, report: Callable[[str], None]) -> Path:
     """The newest model; trains one first when there is none or the data changed since."""
     model = newest_model(settings.nlu.models_dir)
     if model_is_stale(model, settings.nlu.data_dir, settings.nlu.config):
-        report("No up-to-date NLU model: training one (about a minute) ...")
+        report("No up-to-date NLU model: training one (a few seconds) ...")
         model = train_model(
             settings.nlu.config,
             settings.nlu.models_dir,
