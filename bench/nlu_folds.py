@@ -8,6 +8,7 @@ process, so settings of `nlu/linear_model.py` can be compared in a minute.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -48,6 +49,10 @@ def linear(train: Sequence[Example], config: LinearConfig) -> Callable[[list[str
     return lambda texts: [model.rank(normalize_text(t))[0][0] for t in texts]
 
 
+def _linear_with_c(c: float, train: Sequence[Example]) -> Callable[[list[str]], list[str]]:
+    return linear(train, LinearConfig(c=c))
+
+
 def main(c_values: list[float]) -> None:
     examples = load_examples(Path("nlu/data"))
     splits = folds(examples)
@@ -56,7 +61,7 @@ def main(c_values: list[float]) -> None:
         ("baseline (TF-IDF + logistic regression)", lambda t: Baseline(t).predict)
     ]
     for c in c_values:
-        rows.append((f"linear SVM C={c}", lambda t, c=c: linear(t, LinearConfig(c=c))))
+        rows.append((f"linear SVM C={c}", functools.partial(_linear_with_c, c)))
     for name, build in rows:
         scores = [accuracy(build(train), held) for train, held in splits]
         print(

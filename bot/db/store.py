@@ -3,17 +3,19 @@ erasure and the retention purge."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import secrets
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core import EngineResult, HandoffRequest, IncomingMessage, Urgency, UserState
+from bot.db.batching import GroupCommit, dialect_insert
 from bot.db.models import (
     Conversation,
     DailyCount,
@@ -50,6 +52,32 @@ async def current_conversation(
     return conversation
 
 
+_USERS = cast(Table, User.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_MESSAGES = cast(Table, Message.__table__)
+_TICKETS = cast(Table, HandoffTicket.__table__)
+_PROCESSED = cast(Table, ProcessedMessage.__table__)
+_LOAD_STATES = (
+    select(
+        _USERS.c.channel,
+        _USERS.c.user_hash,
+        _USERS.c.language,
+        _USERS.c.language_locked,
+        _USERS.c.last_options,
+        _USERS.c.pending_action,
+        _USERS.c.privacy_notice_at,
+        _USERS.c.proactive_opt_out,
+        _TICKETS.c.reference,
+        _TICKETS.c.last_activity_at,
+        _TICKETS.c.created_at,
+    )
+    .select_from(_USERS)
+    .outerjoin(_TICKETS, and_(_TICKETS.c.user_id == _USERS.c.id, _TICKETS.c.status == "open"))
+    .where(_USERS.c.user_hash.in_(bindparam("hashes", expanding=True)))
+    .order_by(_TICKETS.c.id)
+)
+
+
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
@@ -65,6 +93,11 @@ class SqlStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], protector: Protector) -> None:
         self._sessions = sessions
         self._protector = protector
+        # The per-message path uses Core statements on the engine behind the sessions.
+        self._engine: AsyncEngine = sessions.kw["bind"]
+        self._first_seen = GroupCommit(self._insert_first_seen)
+        self._states = GroupCommit(self._load_states)
+        self._unsaved: dict[tuple[str, str], UserState] = {}
 
     async def _user(self, session: AsyncSession, channel: str, user_id: str) -> User | None:
         user_hash = self._protector.user_hash(channel, user_id)
@@ -90,94 +123,212 @@ class SqlStore:
             return existing
 
     async def load(self, channel: str, user_id: str) -> UserState:
-        async with self._sessions() as session:
-            user = await self._user(session, channel, user_id)
-            if user is None:
-                return UserState()
-            ticket = await self._open_ticket(session, user.id)
-            idle = 0.0
-            if ticket is not None:
-                last = ticket.last_activity_at or ticket.created_at
-                idle = (utcnow() - last).total_seconds()
-            return UserState(
-                language=user.language,
-                language_locked=user.language_locked,
-                last_options=[o for o in user.last_options.split(",") if o],
-                pending_action=user.pending_action,
-                privacy_notice_shown=user.privacy_notice_at is not None,
-                proactive_opt_out=user.proactive_opt_out,
-                open_ticket=None if ticket is None else ticket.reference,
-                ticket_idle_seconds=idle,
+        return await self._states.submit((channel, self._protector.user_hash(channel, user_id)))
+
+    async def _load_states(self, people: list[tuple[str, str]]) -> list[UserState]:
+        """One statement for many people: their state and open ticket, if any."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                _LOAD_STATES, {"hashes": sorted({user_hash for _, user_hash in people})}
             )
+            found: dict[tuple[str, str], UserState] = {}
+            now = utcnow()
+            for row in rows:  # ordered by ticket id: the newest open ticket wins
+                idle = 0.0
+                if row.reference is not None:
+                    idle = (now - (row.last_activity_at or row.created_at)).total_seconds()
+                found[(row.channel, row.user_hash)] = UserState(
+                    language=row.language,
+                    language_locked=bool(row.language_locked),
+                    last_options=[o for o in (row.last_options or "").split(",") if o],
+                    pending_action=row.pending_action,
+                    privacy_notice_shown=row.privacy_notice_at is not None,
+                    proactive_opt_out=bool(row.proactive_opt_out),
+                    open_ticket=row.reference,
+                    ticket_idle_seconds=idle,
+                )
+        return [copy.deepcopy(found.get(person, UserState())) for person in people]
 
     async def save(self, channel: str, user_id: str, state: UserState) -> None:
-        async with self._sessions.begin() as session:
-            user = await self._user_or_new(session, channel, user_id)
-            self._apply_state(user, state)
+        """Kept until `record` writes it with the exchange, in one transaction."""
+        self._unsaved[(channel, user_id)] = copy.deepcopy(state)
+
+    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
+        key = (message.channel, message.user_id)
+        state = self._unsaved.pop(key, None)
+        if state is None:
+            state = await self.load(*key)
+        await self.persist_many([(message, state, result)])
 
     async def persist_many(
         self, items: list[tuple[IncomingMessage, UserState, EngineResult]]
     ) -> None:
-        """State and message log of many exchanges in one transaction (the write-behind path)."""
-        async with self._sessions.begin() as session:
-            for message, state, result in items:
-                user = await self._user_or_new(session, message.channel, message.user_id)
-                self._apply_state(user, state)
-                await self._record_in(session, user, message, result)
+        """State and message log of many exchanges in one transaction of five statements.
 
-    def _apply_state(self, user: User, state: UserState) -> None:
-        user.language = state.language
-        user.language_locked = state.language_locked
-        user.last_options = ",".join(state.last_options)
-        user.pending_action = state.pending_action
-        user.proactive_opt_out = state.proactive_opt_out
-        if state.privacy_notice_shown and user.privacy_notice_at is None:
-            user.privacy_notice_at = utcnow()
-        user.last_inbound_at = utcnow()
+        Core statements, not ORM objects: this runs for every message, and the ORM's
+        per-object bookkeeping cost more than the database itself.
+        """
+        if not items:
+            return
+        now = utcnow()
+        states: dict[tuple[str, str], UserState] = {}
+        person: list[tuple[str, str]] = []
+        for message, state, _ in items:
+            key = (message.channel, self._protector.user_hash(message.channel, message.user_id))
+            states[key] = state  # the latest state of a person wins
+            person.append(key)
+        async with self._engine.begin() as connection:
+            user_ids = await self._upsert_users(connection, states, now)
+            conversations = await self._touch_conversations(connection, user_ids, now)
+            rows: list[dict[str, Any]] = []
+            for key, (message, _, result) in zip(person, items, strict=True):
+                common = {
+                    "conversation_id": conversations[key],
+                    "user_id": user_ids[key],
+                    "channel": message.channel,
+                    "language": result.language or None,
+                    "created_at": now,
+                }
+                rows.append(
+                    {
+                        **common,
+                        "direction": "in",
+                        "text": message.text or f"[{message.kind.value}]",
+                        "intent": result.intent,
+                        "confidence": result.confidence,
+                        "route": result.route,
+                        "answer_key": None,
+                    }
+                )
+                rows.extend(
+                    {
+                        **common,
+                        "direction": "out",
+                        "text": reply.text,
+                        "intent": None,
+                        "confidence": None,
+                        "route": None,
+                        "answer_key": reply.content_key,
+                    }
+                    for reply in result.replies
+                )
+            await connection.execute(insert(_MESSAGES), rows)
+            await connection.execute(
+                update(_TICKETS)
+                .where(_TICKETS.c.status == "open", _TICKETS.c.user_id.in_(user_ids.values()))
+                .values(last_activity_at=now)
+            )
+
+    async def _upsert_users(
+        self, connection: AsyncConnection, states: dict[tuple[str, str], UserState], now: Any
+    ) -> dict[tuple[str, str], int]:
+        statement = dialect_insert(self._engine, _USERS).values(
+            [
+                {
+                    "channel": channel,
+                    "user_hash": user_hash,
+                    "language": state.language,
+                    "language_locked": state.language_locked,
+                    "last_options": ",".join(state.last_options),
+                    "pending_action": state.pending_action,
+                    "proactive_opt_out": state.proactive_opt_out,
+                    "privacy_notice_at": now if state.privacy_notice_shown else None,
+                    "last_inbound_at": now,
+                    "created_at": now,
+                }
+                for (channel, user_hash), state in states.items()
+            ]
+        )
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=[_USERS.c.channel, _USERS.c.user_hash],
+            set_={
+                "language": excluded.language,
+                "language_locked": excluded.language_locked,
+                "last_options": excluded.last_options,
+                "pending_action": excluded.pending_action,
+                "proactive_opt_out": excluded.proactive_opt_out,
+                # When the notice was first shown is kept, never moved.
+                "privacy_notice_at": func.coalesce(
+                    _USERS.c.privacy_notice_at, excluded.privacy_notice_at
+                ),
+                "last_inbound_at": excluded.last_inbound_at,
+            },
+        ).returning(_USERS.c.id, _USERS.c.channel, _USERS.c.user_hash)
+        rows = (await connection.execute(statement)).all()
+        return {(str(row.channel), str(row.user_hash)): int(row.id) for row in rows}
+
+    async def _touch_conversations(
+        self, connection: AsyncConnection, user_ids: dict[tuple[str, str], int], now: Any
+    ) -> dict[tuple[str, str], int]:
+        """Each person's current conversation, starting a new one after a long gap."""
+        newest = (
+            select(func.max(_CONVERSATIONS.c.id))
+            .where(_CONVERSATIONS.c.user_id.in_(user_ids.values()))
+            .group_by(_CONVERSATIONS.c.user_id)
+        )
+        found = await connection.execute(
+            select(
+                _CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id, _CONVERSATIONS.c.last_message_at
+            ).where(_CONVERSATIONS.c.id.in_(newest))
+        )
+        current = {
+            row.user_id: row.id for row in found if now - row.last_message_at <= CONVERSATION_GAP
+        }
+        keys_of = {user_id: key for key, user_id in user_ids.items()}
+        missing = [user_id for user_id in user_ids.values() if user_id not in current]
+        if missing:
+            created = await connection.execute(
+                insert(_CONVERSATIONS)
+                .values(
+                    [
+                        {
+                            "user_id": user_id,
+                            "channel": keys_of[user_id][0],
+                            "started_at": now,
+                            "last_message_at": now,
+                        }
+                        for user_id in missing
+                    ]
+                )
+                .returning(_CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id)
+            )
+            current.update({row.user_id: row.id for row in created})
+        touched = [current[u] for u in user_ids.values() if u not in missing]
+        if touched:
+            await connection.execute(
+                update(_CONVERSATIONS)
+                .where(_CONVERSATIONS.c.id.in_(touched))
+                .values(last_message_at=now)
+            )
+        return {key: current[user_id] for key, user_id in user_ids.items()}
 
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
-        try:
-            async with self._sessions.begin() as session:
-                # Platform ids can embed a chat id or phone number: keep only a keyed hash.
-                key = self._protector.user_hash(channel, message_id)
-                session.add(ProcessedMessage(channel=channel, message_id=key))
-        except IntegrityError:
-            return False
-        return True
-
-    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
-        async with self._sessions.begin() as session:
-            user = await self._user_or_new(session, message.channel, message.user_id)
-            await self._record_in(session, user, message, result)
-
-    async def _record_in(
-        self, session: AsyncSession, user: User, message: IncomingMessage, result: EngineResult
-    ) -> None:
-        now = utcnow()
-        conversation = await current_conversation(session, user.id, message.channel, now)
-        common: dict[str, Any] = {
-            "conversation_id": conversation.id,
-            "user_id": user.id,
-            "channel": message.channel,
-            "language": result.language or None,
-        }
-        session.add(
-            Message(
-                direction="in",
-                text=message.text or f"[{message.kind.value}]",
-                intent=result.intent,
-                confidence=result.confidence,
-                route=result.route,
-                **common,
-            )
+        # Platform ids can embed a chat id or phone number: keep only a keyed hash.
+        return await self._first_seen.submit(
+            (channel, self._protector.user_hash(channel, message_id))
         )
-        for reply in result.replies:
-            session.add(
-                Message(direction="out", text=reply.text, answer_key=reply.content_key, **common)
+
+    async def _insert_first_seen(self, keys: list[tuple[str, str]]) -> list[bool]:
+        """`INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which ids are new."""
+        statement = (
+            dialect_insert(self._engine, _PROCESSED)
+            .values(
+                [
+                    {"channel": channel, "message_id": key, "created_at": utcnow()}
+                    for channel, key in sorted(set(keys))
+                ]
             )
-        ticket = await self._open_ticket(session, user.id)
-        if ticket is not None:
-            ticket.last_activity_at = now
+            .on_conflict_do_nothing()
+            .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id)
+        )
+        async with self._engine.begin() as connection:
+            new = {(str(c), str(k)) for c, k in (await connection.execute(statement)).all()}
+        answers: list[bool] = []
+        for key in keys:
+            answers.append(key in new)
+            new.discard(key)  # the same id twice in one batch: only its first copy is new
+        return answers
 
     async def _open_ticket(self, session: AsyncSession, user_id: int) -> HandoffTicket | None:
         found = await session.execute(

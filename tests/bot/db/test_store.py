@@ -5,12 +5,14 @@ Migrations, conversations, erasure, retention and privacy, each on both database
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import FileContentStore
+from bot.core import EngineResult, IncomingMessage, UserState
 from bot.db import engine as db
 from bot.db.models import Base, DailyCount, HandoffTicket, Message, User
 from bot.db.store import SqlStore
@@ -214,3 +216,27 @@ async def test_eight_concurrent_writers_lose_nothing(
         users = (await session.execute(select(func.count()).select_from(User))).scalar()
     assert inbound == 8 * per_writer == 2000
     assert users == 4
+
+
+async def test_concurrent_retries_of_one_message_are_answered_once(store: SqlStore) -> None:
+    """Checks arriving together share one statement; a retry in the same batch is no first."""
+    ids = [f"burst-{n % 20}" for n in range(100)]  # every id five times, all at once
+    answers = await asyncio.gather(*(store.first_time_seen("whatsapp", i) for i in ids))
+    assert sum(answers) == 20
+    assert {i for i, first in zip(ids, answers, strict=True) if first} == set(ids)
+    assert not any(await asyncio.gather(*(store.first_time_seen("whatsapp", i) for i in ids)))
+
+
+async def test_states_loaded_together_each_get_their_own(store: SqlStore) -> None:
+    people = [f"+50370000{n:03d}" for n in range(30)]
+    for n, person in enumerate(people[:10]):
+        await store.save("whatsapp", person, UserState(language="en" if n % 2 else "es"))
+        await store.record(
+            IncomingMessage(channel="whatsapp", user_id=person, text="hola"),
+            EngineResult(replies=[], language="es", route="answer"),
+        )
+    states = await asyncio.gather(*(store.load("whatsapp", p) for p in people))
+    assert [s.language for s in states[:10]] == ["es", "en"] * 5
+    assert all(s == UserState() for s in states[10:])
+    states[0].last_options.append("menu")  # each caller owns its copy
+    assert (await store.load("whatsapp", people[0])).last_options == []
