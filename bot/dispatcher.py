@@ -68,6 +68,7 @@ METRIC_HELP = {
     "ventanilla_nlu_errors_total": "Messages answered with the menu because the NLU failed",
     "ventanilla_store_errors_total": "Storage operations that failed while answering",
     "ventanilla_dropped_writes_total": "Exchanges that could not be stored",
+    "ventanilla_write_retries_total": "Batches of exchanges retried after a storage failure",
     "ventanilla_engine_errors_total": "Unexpected engine failures answered with the menu",
 }
 

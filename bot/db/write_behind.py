@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import copy
 import logging
+import time
 
 from bot.core import EngineResult, HandoffRequest, IncomingMessage, UserState
 from bot.db.store import SqlStore
@@ -20,11 +21,22 @@ from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 BATCH = 64
-RETRY_SECONDS = 1.0
+FIRST_RETRY_SECONDS = 0.5
+MAX_RETRY_SECONDS = 8.0
+# A database restart or failover takes seconds; keep retrying a batch this long
+# before it is given up and counted as dropped.
+RETRY_WINDOW_SECONDS = 60.0
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 class WriteBehindStore:
-    def __init__(self, inner: SqlStore, metrics: Metrics, max_pending: int = 10_000) -> None:
+    def __init__(
+        self,
+        inner: SqlStore,
+        metrics: Metrics,
+        max_pending: int = 10_000,
+        retry_window_seconds: float = RETRY_WINDOW_SECONDS,
+    ) -> None:
         self.inner = inner
         self._metrics = metrics
         self._queue: asyncio.Queue[tuple[IncomingMessage, UserState, EngineResult]] = (
@@ -34,6 +46,8 @@ class WriteBehindStore:
         self._pending_state: dict[tuple[str, str], UserState] = {}
         self._writer: asyncio.Task[None] | None = None
         self._max_pending = max_pending
+        self._retry_window = retry_window_seconds
+        self._in_flight = 0
 
     # -- the reply path -------------------------------------------------------
     async def load(self, channel: str, user_id: str) -> UserState:
@@ -87,21 +101,38 @@ class WriteBehindStore:
             batch = [first]
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._in_flight = len(batch)
             await self._write(batch)
+            self._in_flight = 0
             for _ in batch:
                 self._queue.task_done()
 
     async def _write(self, batch: list[tuple[IncomingMessage, UserState, EngineResult]]) -> None:
-        for attempt in (1, 2):
+        started = time.monotonic()
+        delay = FIRST_RETRY_SECONDS
+        while True:
             try:
                 await self.inner.persist_many(batch)
                 break
-            except Exception:
-                log.exception("storing %d exchanges failed (attempt %d)", len(batch), attempt)
-                if attempt == 2:
+            except Exception as exc:
+                if time.monotonic() - started + delay > self._retry_window:
+                    log.error(
+                        "storing %d exchanges failed for %.0fs; dropped (%s)",
+                        len(batch),
+                        time.monotonic() - started,
+                        type(exc).__name__,
+                    )
                     self._metrics.inc("ventanilla_dropped_writes_total", len(batch))
-                else:
-                    await asyncio.sleep(RETRY_SECONDS)
+                    break
+                log.warning(
+                    "storing %d exchanges failed (%s); retrying in %.1fs",
+                    len(batch),
+                    type(exc).__name__,
+                    delay,
+                )
+                self._metrics.inc("ventanilla_write_retries_total")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
         for message, state, _ in batch:
             key = (message.channel, message.user_id)
             if self._states.get(key) is state:
@@ -112,7 +143,12 @@ class WriteBehindStore:
             await self._queue.join()
 
     async def aclose(self) -> None:
-        await self.flush()
+        try:
+            await asyncio.wait_for(self.flush(), SHUTDOWN_GRACE_SECONDS)
+        except TimeoutError:
+            left = self._queue.qsize() + self._in_flight
+            log.error("shutting down with %d exchanges not stored; counted as dropped", left)
+            self._metrics.inc("ventanilla_dropped_writes_total", left)
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
