@@ -78,6 +78,61 @@ _LOAD_STATES = (
 )
 
 
+_NEWEST_CONVERSATIONS = select(
+    _CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id, _CONVERSATIONS.c.last_message_at
+).where(
+    _CONVERSATIONS.c.id.in_(
+        select(func.max(_CONVERSATIONS.c.id))
+        .where(_CONVERSATIONS.c.user_id.in_(bindparam("ids", expanding=True)))
+        .group_by(_CONVERSATIONS.c.user_id)
+    )
+)
+_INSERT_MESSAGES = insert(_MESSAGES)
+_NEW_CONVERSATION = insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id)
+_TOUCH_CONVERSATIONS = (
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
+    .values(last_message_at=bindparam("now"))
+)
+_TOUCH_TICKETS = (
+    update(_TICKETS)
+    .where(_TICKETS.c.status == "open", _TICKETS.c.user_id.in_(bindparam("ids", expanding=True)))
+    .values(last_activity_at=bindparam("now"))
+)
+
+
+class _DialectStatements:
+    """The ON CONFLICT statements, built once: they differ between SQLite and PostgreSQL.
+
+    Executed with a list of rows (executemany), so each is compiled once and
+    reused whatever the batch size.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        users = dialect_insert(engine, _USERS)
+        excluded = users.excluded
+        self.upsert_user = users.on_conflict_do_update(
+            index_elements=[_USERS.c.channel, _USERS.c.user_hash],
+            set_={
+                "language": excluded.language,
+                "language_locked": excluded.language_locked,
+                "last_options": excluded.last_options,
+                "pending_action": excluded.pending_action,
+                "proactive_opt_out": excluded.proactive_opt_out,
+                # When the notice was first shown is kept, never moved.
+                "privacy_notice_at": func.coalesce(
+                    _USERS.c.privacy_notice_at, excluded.privacy_notice_at
+                ),
+                "last_inbound_at": excluded.last_inbound_at,
+            },
+        ).returning(_USERS.c.id, _USERS.c.channel, _USERS.c.user_hash)
+        self.insert_first_seen = (
+            dialect_insert(engine, _PROCESSED)
+            .on_conflict_do_nothing()
+            .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id)
+        )
+
+
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
@@ -95,6 +150,7 @@ class SqlStore:
         self._protector = protector
         # The per-message path uses Core statements on the engine behind the sessions.
         self._engine: AsyncEngine = sessions.kw["bind"]
+        self._sql = _DialectStatements(self._engine)
         self._first_seen = GroupCommit(self._insert_first_seen)
         self._states = GroupCommit(self._load_states)
         self._unsaved: dict[tuple[str, str], UserState] = {}
@@ -212,66 +268,38 @@ class SqlStore:
                     }
                     for reply in result.replies
                 )
-            await connection.execute(insert(_MESSAGES), rows)
-            await connection.execute(
-                update(_TICKETS)
-                .where(_TICKETS.c.status == "open", _TICKETS.c.user_id.in_(user_ids.values()))
-                .values(last_activity_at=now)
-            )
+            await connection.execute(_INSERT_MESSAGES, rows)
+            await connection.execute(_TOUCH_TICKETS, {"ids": list(user_ids.values()), "now": now})
 
     async def _upsert_users(
-        self, connection: AsyncConnection, states: dict[tuple[str, str], UserState], now: Any
+        self,
+        connection: AsyncConnection,
+        states: dict[tuple[str, str], UserState],
+        now: dt.datetime,
     ) -> dict[tuple[str, str], int]:
-        statement = dialect_insert(self._engine, _USERS).values(
-            [
-                {
-                    "channel": channel,
-                    "user_hash": user_hash,
-                    "language": state.language,
-                    "language_locked": state.language_locked,
-                    "last_options": ",".join(state.last_options),
-                    "pending_action": state.pending_action,
-                    "proactive_opt_out": state.proactive_opt_out,
-                    "privacy_notice_at": now if state.privacy_notice_shown else None,
-                    "last_inbound_at": now,
-                    "created_at": now,
-                }
-                for (channel, user_hash), state in states.items()
-            ]
-        )
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=[_USERS.c.channel, _USERS.c.user_hash],
-            set_={
-                "language": excluded.language,
-                "language_locked": excluded.language_locked,
-                "last_options": excluded.last_options,
-                "pending_action": excluded.pending_action,
-                "proactive_opt_out": excluded.proactive_opt_out,
-                # When the notice was first shown is kept, never moved.
-                "privacy_notice_at": func.coalesce(
-                    _USERS.c.privacy_notice_at, excluded.privacy_notice_at
-                ),
-                "last_inbound_at": excluded.last_inbound_at,
-            },
-        ).returning(_USERS.c.id, _USERS.c.channel, _USERS.c.user_hash)
-        rows = (await connection.execute(statement)).all()
-        return {(str(row.channel), str(row.user_hash)): int(row.id) for row in rows}
+        rows = [
+            {
+                "channel": channel,
+                "user_hash": user_hash,
+                "language": state.language,
+                "language_locked": state.language_locked,
+                "last_options": ",".join(state.last_options),
+                "pending_action": state.pending_action,
+                "proactive_opt_out": state.proactive_opt_out,
+                "privacy_notice_at": now if state.privacy_notice_shown else None,
+                "last_inbound_at": now,
+                "created_at": now,
+            }
+            for (channel, user_hash), state in states.items()
+        ]
+        found = (await connection.execute(self._sql.upsert_user, rows)).all()
+        return {(str(row.channel), str(row.user_hash)): int(row.id) for row in found}
 
     async def _touch_conversations(
-        self, connection: AsyncConnection, user_ids: dict[tuple[str, str], int], now: Any
+        self, connection: AsyncConnection, user_ids: dict[tuple[str, str], int], now: dt.datetime
     ) -> dict[tuple[str, str], int]:
         """Each person's current conversation, starting a new one after a long gap."""
-        newest = (
-            select(func.max(_CONVERSATIONS.c.id))
-            .where(_CONVERSATIONS.c.user_id.in_(user_ids.values()))
-            .group_by(_CONVERSATIONS.c.user_id)
-        )
-        found = await connection.execute(
-            select(
-                _CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id, _CONVERSATIONS.c.last_message_at
-            ).where(_CONVERSATIONS.c.id.in_(newest))
-        )
+        found = await connection.execute(_NEWEST_CONVERSATIONS, {"ids": list(user_ids.values())})
         current = {
             row.user_id: row.id for row in found if now - row.last_message_at <= CONVERSATION_GAP
         }
@@ -279,28 +307,21 @@ class SqlStore:
         missing = [user_id for user_id in user_ids.values() if user_id not in current]
         if missing:
             created = await connection.execute(
-                insert(_CONVERSATIONS)
-                .values(
-                    [
-                        {
-                            "user_id": user_id,
-                            "channel": keys_of[user_id][0],
-                            "started_at": now,
-                            "last_message_at": now,
-                        }
-                        for user_id in missing
-                    ]
-                )
-                .returning(_CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id)
+                _NEW_CONVERSATION,
+                [
+                    {
+                        "user_id": user_id,
+                        "channel": keys_of[user_id][0],
+                        "started_at": now,
+                        "last_message_at": now,
+                    }
+                    for user_id in missing
+                ],
             )
             current.update({row.user_id: row.id for row in created})
         touched = [current[u] for u in user_ids.values() if u not in missing]
         if touched:
-            await connection.execute(
-                update(_CONVERSATIONS)
-                .where(_CONVERSATIONS.c.id.in_(touched))
-                .values(last_message_at=now)
-            )
+            await connection.execute(_TOUCH_CONVERSATIONS, {"ids": touched, "now": now})
         return {key: current[user_id] for key, user_id in user_ids.items()}
 
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
@@ -311,19 +332,11 @@ class SqlStore:
 
     async def _insert_first_seen(self, keys: list[tuple[str, str]]) -> list[bool]:
         """`INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which ids are new."""
-        statement = (
-            dialect_insert(self._engine, _PROCESSED)
-            .values(
-                [
-                    {"channel": channel, "message_id": key, "created_at": utcnow()}
-                    for channel, key in sorted(set(keys))
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id)
-        )
+        now = utcnow()
+        rows = [{"channel": c, "message_id": k, "created_at": now} for c, k in sorted(set(keys))]
         async with self._engine.begin() as connection:
-            new = {(str(c), str(k)) for c, k in (await connection.execute(statement)).all()}
+            inserted = await connection.execute(self._sql.insert_first_seen, rows)
+            new = {(str(c), str(k)) for c, k in inserted.all()}
         answers: list[bool] = []
         for key in keys:
             answers.append(key in new)
