@@ -30,6 +30,8 @@ def configure_logging(verbose: bool = False) -> None:
     # httpx logs request URLs, which carry bot tokens and the NLU token.
     for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "twilio.http_client"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Alembic announces each of its plugins at start-up; migrations still log.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 async def _with_engine(settings: Settings, work: Callable[[Dispatcher], Awaitable[int]]) -> int:
@@ -75,10 +77,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     from bot.asgi import VentanillaApp
 
+    if args.workers > 1 and args.telegram_polling:
+        _say("error: --telegram-polling needs a single worker")
+        return 2
+    problem = _database_problem(settings)
+    if problem:
+        _say(problem)
+        return 2
     if args.workers > 1:
-        if args.telegram_polling:
-            _say("error: --telegram-polling needs a single worker")
-            return 2
         return _run_workers(settings, args.workers)
     _say(f"Ventanilla on http://{settings.host}:{settings.port}/ (staff pages at /admin/)")
     uvicorn.run(
@@ -91,17 +97,31 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_problem(settings: Settings) -> str | None:
+    """Migrate and seed before serving, so a wrong DATABASE_URL is one clear line."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.runtime import prepare_database
+
+    try:
+        asyncio.run(prepare_database(settings, _say))
+    except SQLAlchemyError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"error: cannot use the database {where}: {reason}"
+    return None
+
+
 def _run_workers(settings: Settings, workers: int) -> int:
     """Several uvicorn workers sharing one database and one NLU server started here."""
     import os
 
     import uvicorn
 
-    from bot.runtime import prepare_database
     from nlu.server import LocalRasaServer
     from nlu.service import ensure_model
 
-    asyncio.run(prepare_database(settings, _say))
     server = None
     if not settings.nlu.url:
         server = LocalRasaServer(

@@ -1,0 +1,34 @@
+"""The `ventanilla` command as a person runs it: a subprocess, real output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_run_with_an_unreachable_database_says_so_in_one_line(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://ventanilla:hunter2@127.0.0.1:{free_port()}/ventanilla"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url + "?connect_timeout=2",
+        "VENTANILLA_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--workers", "2"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 2
+    assert "error: cannot use the database postgresql+psycopg://ventanilla:***@127.0.0.1" in output
+    assert "hunter2" not in output  # the password never reaches the terminal or a log
+    assert "Traceback" not in output
