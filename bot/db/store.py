@@ -8,14 +8,15 @@ import datetime as dt
 import secrets
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core import EngineResult, HandoffRequest, IncomingMessage, Urgency, UserState
-from bot.db.batching import GroupCommit, dialect_insert
+from bot.db import statements as sql
+from bot.db.batching import GroupCommit
 from bot.db.models import (
     Conversation,
     DailyCount,
@@ -52,87 +53,6 @@ async def current_conversation(
     return conversation
 
 
-_USERS = cast(Table, User.__table__)
-_CONVERSATIONS = cast(Table, Conversation.__table__)
-_MESSAGES = cast(Table, Message.__table__)
-_TICKETS = cast(Table, HandoffTicket.__table__)
-_PROCESSED = cast(Table, ProcessedMessage.__table__)
-_LOAD_STATES = (
-    select(
-        _USERS.c.channel,
-        _USERS.c.user_hash,
-        _USERS.c.language,
-        _USERS.c.language_locked,
-        _USERS.c.last_options,
-        _USERS.c.pending_action,
-        _USERS.c.privacy_notice_at,
-        _USERS.c.proactive_opt_out,
-        _TICKETS.c.reference,
-        _TICKETS.c.last_activity_at,
-        _TICKETS.c.created_at,
-    )
-    .select_from(_USERS)
-    .outerjoin(_TICKETS, and_(_TICKETS.c.user_id == _USERS.c.id, _TICKETS.c.status == "open"))
-    .where(_USERS.c.user_hash.in_(bindparam("hashes", expanding=True)))
-    .order_by(_TICKETS.c.id)
-)
-
-
-_NEWEST_CONVERSATIONS = select(
-    _CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id, _CONVERSATIONS.c.last_message_at
-).where(
-    _CONVERSATIONS.c.id.in_(
-        select(func.max(_CONVERSATIONS.c.id))
-        .where(_CONVERSATIONS.c.user_id.in_(bindparam("ids", expanding=True)))
-        .group_by(_CONVERSATIONS.c.user_id)
-    )
-)
-_INSERT_MESSAGES = insert(_MESSAGES)
-_NEW_CONVERSATION = insert(_CONVERSATIONS).returning(_CONVERSATIONS.c.id, _CONVERSATIONS.c.user_id)
-_TOUCH_CONVERSATIONS = (
-    update(_CONVERSATIONS)
-    .where(_CONVERSATIONS.c.id.in_(bindparam("ids", expanding=True)))
-    .values(last_message_at=bindparam("now"))
-)
-_TOUCH_TICKETS = (
-    update(_TICKETS)
-    .where(_TICKETS.c.status == "open", _TICKETS.c.user_id.in_(bindparam("ids", expanding=True)))
-    .values(last_activity_at=bindparam("now"))
-)
-
-
-class _DialectStatements:
-    """The ON CONFLICT statements, built once: they differ between SQLite and PostgreSQL.
-
-    Executed with a list of rows (executemany), so each is compiled once and
-    reused whatever the batch size.
-    """
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        users = dialect_insert(engine, _USERS)
-        excluded = users.excluded
-        self.upsert_user = users.on_conflict_do_update(
-            index_elements=[_USERS.c.channel, _USERS.c.user_hash],
-            set_={
-                "language": excluded.language,
-                "language_locked": excluded.language_locked,
-                "last_options": excluded.last_options,
-                "pending_action": excluded.pending_action,
-                "proactive_opt_out": excluded.proactive_opt_out,
-                # When the notice was first shown is kept, never moved.
-                "privacy_notice_at": func.coalesce(
-                    _USERS.c.privacy_notice_at, excluded.privacy_notice_at
-                ),
-                "last_inbound_at": excluded.last_inbound_at,
-            },
-        ).returning(_USERS.c.id, _USERS.c.channel, _USERS.c.user_hash)
-        self.insert_first_seen = (
-            dialect_insert(engine, _PROCESSED)
-            .on_conflict_do_nothing()
-            .returning(_PROCESSED.c.channel, _PROCESSED.c.message_id)
-        )
-
-
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
@@ -150,7 +70,7 @@ class SqlStore:
         self._protector = protector
         # The per-message path uses Core statements on the engine behind the sessions.
         self._engine: AsyncEngine = sessions.kw["bind"]
-        self._sql = _DialectStatements(self._engine)
+        self._upserts = sql.DialectStatements(self._engine)
         self._first_seen = GroupCommit(self._insert_first_seen)
         self._states = GroupCommit(self._load_states)
         self._unsaved: dict[tuple[str, str], UserState] = {}
@@ -185,7 +105,7 @@ class SqlStore:
         """One statement for many people: their state and open ticket, if any."""
         async with self._engine.connect() as connection:
             rows = await connection.execute(
-                _LOAD_STATES, {"hashes": sorted({user_hash for _, user_hash in people})}
+                sql.LOAD_STATES, {"hashes": sorted({user_hash for _, user_hash in people})}
             )
             found: dict[tuple[str, str], UserState] = {}
             now = utcnow()
@@ -268,8 +188,10 @@ class SqlStore:
                     }
                     for reply in result.replies
                 )
-            await connection.execute(_INSERT_MESSAGES, rows)
-            await connection.execute(_TOUCH_TICKETS, {"ids": list(user_ids.values()), "now": now})
+            await connection.execute(sql.INSERT_MESSAGES, rows)
+            await connection.execute(
+                sql.TOUCH_TICKETS, {"ids": list(user_ids.values()), "now": now}
+            )
 
     async def _upsert_users(
         self,
@@ -292,14 +214,14 @@ class SqlStore:
             }
             for (channel, user_hash), state in states.items()
         ]
-        found = (await connection.execute(self._sql.upsert_user, rows)).all()
+        found = (await connection.execute(self._upserts.upsert_user, rows)).all()
         return {(str(row.channel), str(row.user_hash)): int(row.id) for row in found}
 
     async def _touch_conversations(
         self, connection: AsyncConnection, user_ids: dict[tuple[str, str], int], now: dt.datetime
     ) -> dict[tuple[str, str], int]:
         """Each person's current conversation, starting a new one after a long gap."""
-        found = await connection.execute(_NEWEST_CONVERSATIONS, {"ids": list(user_ids.values())})
+        found = await connection.execute(sql.NEWEST_CONVERSATIONS, {"ids": list(user_ids.values())})
         current = {
             row.user_id: row.id for row in found if now - row.last_message_at <= CONVERSATION_GAP
         }
@@ -307,7 +229,7 @@ class SqlStore:
         missing = [user_id for user_id in user_ids.values() if user_id not in current]
         if missing:
             created = await connection.execute(
-                _NEW_CONVERSATION,
+                sql.NEW_CONVERSATION,
                 [
                     {
                         "user_id": user_id,
@@ -321,7 +243,7 @@ class SqlStore:
             current.update({row.user_id: row.id for row in created})
         touched = [current[u] for u in user_ids.values() if u not in missing]
         if touched:
-            await connection.execute(_TOUCH_CONVERSATIONS, {"ids": touched, "now": now})
+            await connection.execute(sql.TOUCH_CONVERSATIONS, {"ids": touched, "now": now})
         return {key: current[user_id] for key, user_id in user_ids.items()}
 
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
@@ -335,7 +257,7 @@ class SqlStore:
         now = utcnow()
         rows = [{"channel": c, "message_id": k, "created_at": now} for c, k in sorted(set(keys))]
         async with self._engine.begin() as connection:
-            inserted = await connection.execute(self._sql.insert_first_seen, rows)
+            inserted = await connection.execute(self._upserts.insert_first_seen, rows)
             new = {(str(c), str(k)) for c, k in inserted.all()}
         answers: list[bool] = []
         for key in keys:
