@@ -44,13 +44,23 @@ async def _with_engine(settings: Settings, work: Callable[[Dispatcher], Awaitabl
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.render import numbered_text
     from bot.core import IncomingMessage
+    from bot.engine import build_dispatcher
+    from bot.memory_state import InMemoryStateStore
+    from bot.runtime import running
 
-    async def work(dispatcher: Dispatcher) -> int:
-        result = await dispatcher.handle(
-            IncomingMessage(
-                channel="cli", user_id="cli-ask", text=args.text, language_hint=args.lang
+    async def work() -> int:
+        async with running(settings, _say) as runtime:
+            # One question from a new person, kept in memory only: trying the bot
+            # leaves no conversation, ticket or state behind in the database.
+            assert runtime.classifier is not None  # `running` always connects the NLU
+            dispatcher = build_dispatcher(
+                settings, runtime.classifier, InMemoryStateStore(), runtime.content
             )
-        )
+            result = await dispatcher.handle(
+                IncomingMessage(
+                    channel="cli", user_id="cli-ask", text=args.text, language_hint=args.lang
+                )
+            )
         if args.json:
             print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
         else:
@@ -58,7 +68,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
                 print(numbered_text(reply) + "\n")
         return 0
 
-    return asyncio.run(_with_engine(settings, work))
+    return asyncio.run(work())
 
 
 def cmd_chat(settings: Settings, _: argparse.Namespace) -> int:

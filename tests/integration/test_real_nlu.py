@@ -96,23 +96,25 @@ def test_ask_command_prints_json(nlu_server: RunningNLU, settings: Settings) -> 
         "NLU_AUTH_TOKEN": nlu_server.token,
         "VENTANILLA_DATA_DIR": str(settings.data_dir),
     }
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "ask",
-            "me deportaron de mexico, donde consigo chamba",
-            "--json",
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+
+    def ask(text: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "ask", text, "--json"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+
+    out = ask("me deportaron de mexico, donde consigo chamba")
     data = json.loads(out.stdout)
     assert set(data) >= {"intent", "confidence", "language", "replies", "handoff"}
     assert data["intent"] == "reintegration" and data["language"] == "es"
     assert "chamba" not in out.stderr, "user text must never reach the logs"
+    # Each ask is a new person and leaves nothing behind: an emergency asked twice
+    # gets the emergency answer twice, never "your message went to the team".
+    for _ in range(2):
+        emergency = json.loads(ask("me tienen encerrado y no me dejan salir").stdout)
+        assert emergency["route"].startswith("safety") and emergency["handoff"]
