@@ -61,11 +61,7 @@ def make_async_engine(url: str) -> AsyncEngine:
     # A server connection can drop (restart, failover) and is tested before use; a
     # SQLite file cannot, and the test would cost a round trip per message.
     is_sqlite = url.startswith("sqlite")
-    # Enough pooled connections for a burst of concurrent requests: with SQLite each
-    # new connection is a thread and a handful of PRAGMAs.
-    engine = create_async_engine(
-        async_url(url), pool_pre_ping=not is_sqlite, pool_size=16, max_overflow=16
-    )
+    engine = create_async_engine(async_url(url), pool_pre_ping=not is_sqlite)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
