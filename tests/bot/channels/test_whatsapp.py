@@ -120,6 +120,17 @@ def test_unsigned_or_wrongly_signed_requests_are_refused(stack: Stack) -> None:
     assert stack.api.messages == []
 
 
+def test_a_body_far_larger_than_twilio_sends_is_refused_unread(stack: Stack) -> None:
+    huge = httpx.post(
+        stack.url + "/webhooks/whatsapp",
+        content=b"Body=" + b"a" * (300 * 1024),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        timeout=10,
+    )
+    assert huge.status_code == 413
+    assert stack.count(Message) == 0
+
+
 def test_signed_message_gets_the_answer_in_twiml(stack: Stack, content: FileContentStore) -> None:
     stack.classifier.say("como saco mi pasaporte", "documents")
     response = stack.message("como saco mi pasaporte")
