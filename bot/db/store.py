@@ -53,6 +53,14 @@ async def current_conversation(
     return conversation
 
 
+def storable(text: str) -> str:
+    """Text any database accepts: people send binary junk, and PostgreSQL refuses NUL
+    bytes while both databases refuse unpaired surrogates, either of which would
+    otherwise fail the whole batch it is written with."""
+    cleaned = text.encode("utf-8", "replace").decode("utf-8")
+    return cleaned.replace("\x00", "\ufffd")
+
+
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
@@ -169,7 +177,7 @@ class SqlStore:
                     {
                         **common,
                         "direction": "in",
-                        "text": message.text or f"[{message.kind.value}]",
+                        "text": storable(message.text) or f"[{message.kind.value}]",
                         "intent": result.intent,
                         "confidence": result.confidence,
                         "route": result.route,
@@ -180,7 +188,7 @@ class SqlStore:
                     {
                         **common,
                         "direction": "out",
-                        "text": reply.text,
+                        "text": storable(reply.text),
                         "intent": None,
                         "confidence": None,
                         "route": None,

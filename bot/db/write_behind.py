@@ -15,6 +15,8 @@ import copy
 import logging
 import time
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from bot.core import EngineResult, HandoffRequest, IncomingMessage, UserState
 from bot.db.store import SqlStore
 from bot.metrics import Metrics
@@ -29,14 +31,12 @@ RETRY_WINDOW_SECONDS = 60.0
 SHUTDOWN_GRACE_SECONDS = 10.0
 
 
+def _transient(exc: Exception) -> bool:
+    return isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError)
+
+
 class WriteBehindStore:
-    def __init__(
-        self,
-        inner: SqlStore,
-        metrics: Metrics,
-        max_pending: int = 10_000,
-        retry_window_seconds: float = RETRY_WINDOW_SECONDS,
-    ) -> None:
+    def __init__(self, inner: SqlStore, metrics: Metrics, max_pending: int = 10_000) -> None:
         self.inner = inner
         self._metrics = metrics
         self._queue: asyncio.Queue[tuple[IncomingMessage, UserState, EngineResult]] = (
@@ -46,7 +46,6 @@ class WriteBehindStore:
         self._pending_state: dict[tuple[str, str], UserState] = {}
         self._writer: asyncio.Task[None] | None = None
         self._max_pending = max_pending
-        self._retry_window = retry_window_seconds
         self._in_flight = 0
 
     # -- the reply path -------------------------------------------------------
@@ -115,7 +114,13 @@ class WriteBehindStore:
                 await self.inner.persist_many(batch)
                 break
             except Exception as exc:
-                if time.monotonic() - started + delay > self._retry_window:
+                if not _transient(exc):
+                    # The database refused the batch (a constraint, bad data): retrying
+                    # would only hold up everything behind it, so each exchange is
+                    # written on its own and only the refused one is dropped.
+                    await self._write_each(batch)
+                    break
+                if time.monotonic() - started + delay > RETRY_WINDOW_SECONDS:
                     log.error(
                         "storing %d exchanges failed for %.0fs; dropped (%s)",
                         len(batch),
@@ -137,6 +142,16 @@ class WriteBehindStore:
             key = (message.channel, message.user_id)
             if self._states.get(key) is state:
                 del self._states[key]
+
+    async def _write_each(
+        self, batch: list[tuple[IncomingMessage, UserState, EngineResult]]
+    ) -> None:
+        for item in batch:
+            try:
+                await self.inner.persist_many([item])
+            except Exception as exc:
+                log.error("an exchange the database refused was dropped (%s)", type(exc).__name__)
+                self._metrics.inc("ventanilla_dropped_writes_total")
 
     async def flush(self) -> None:
         if self._writer is not None and not self._writer.done():

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import FileContentStore
+from bot.core import EngineResult, IncomingMessage, UserState
 from bot.db import engine as db
 from bot.db.models import Message, User
 from bot.db.store import SqlStore
@@ -58,3 +60,49 @@ async def test_erasure_waits_for_queued_writes(
         users = (await session.execute(select(func.count()).select_from(User))).scalar()
         messages = (await session.execute(select(func.count()).select_from(Message))).scalar()
     assert users == 0 and messages == 0
+
+
+async def _inbound_texts(database: AsyncEngine) -> list[str]:
+    async with database.connect() as connection:
+        rows = await connection.execute(
+            select(Message.text).where(Message.direction == "in").order_by(Message.id)
+        )
+        return [str(text) for (text,) in rows]
+
+
+async def test_binary_junk_does_not_fail_the_batch_it_is_written_with(
+    settings: Settings, store: SqlStore, database: AsyncEngine, content: FileContentStore
+) -> None:
+    """A NUL byte (PostgreSQL refuses it) or an unpaired surrogate once dropped everyone's."""
+    metrics = Metrics()
+    states = WriteBehindStore(store, metrics)
+    engine = build_dispatcher(settings, ScriptedClassifier(), states, content, metrics)
+    texts = ["hola", "\x00\x01\x02 binario", "mal \ud800 texto", "gracias"]
+    for n, text in enumerate(texts):
+        reply = await Conversation(engine, user_id=f"junk-{n}").say(text)
+        assert reply.replies  # every one of them was answered
+    await states.aclose()
+    stored = await _inbound_texts(database)
+    assert len(stored) == len(texts)
+    assert not any("\x00" in t for t in stored)
+    assert metrics.value("ventanilla_dropped_writes_total") == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_an_exchange_the_database_refuses_is_dropped_alone(
+    store: SqlStore, database: AsyncEngine
+) -> None:
+    metrics = Metrics()
+    states = WriteBehindStore(store, metrics)
+    for n in range(5):  # queued together, so written as one batch
+        user = f"+5037000000{n}"
+        await states.save("whatsapp", user, UserState())
+        # A route longer than its column: PostgreSQL refuses the row outright.
+        route = "x" * 40 if n == 2 else "answer"
+        await states.record(
+            IncomingMessage(channel="whatsapp", user_id=user, text=f"mensaje {n}"),
+            EngineResult(replies=[], language="es", route=route),
+        )
+    await states.aclose()
+    assert await _inbound_texts(database) == ["mensaje 0", "mensaje 1", "mensaje 3", "mensaje 4"]
+    assert metrics.value("ventanilla_dropped_writes_total") == 1
