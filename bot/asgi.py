@@ -25,6 +25,7 @@ def build_channels(
     """Channels enabled by the environment, with the outbound router and staff alerts."""
     from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+    from bot.db.web_outbox import WebOutbox
     from bot.outbound import Outbound
     from bot.runtime import staff_alerter
 
@@ -54,6 +55,7 @@ def build_channels(
         channels.append(whatsapp_channel)
         outbound.register("whatsapp", whatsapp_channel.deliver)
         log.info("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
+    outbound.register("web", WebOutbox(runtime.database, runtime.protector).deliver)
     runtime.dispatcher.on_handoff = staff_alerter(settings, telegram_channel)
     return channels, outbound
 

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels import webchat
+from bot.db.web_outbox import WebOutbox
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -78,7 +79,7 @@ def build_app(
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/metrics", metrics),
-        *webchat.routes(runtime.dispatcher.handle),
+        *webchat.routes(runtime.dispatcher.handle, WebOutbox(runtime.database, runtime.protector)),
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),
     ]

@@ -11,16 +11,22 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.core import EngineResult, IncomingMessage
+from bot.db.web_outbox import WebOutbox
 
 CHANNEL = "web"
 PAGE = Path(__file__).with_name("webchat.html")
 MAX_BODY_BYTES = 64 * 1024
 
 
-def to_incoming(body: dict[str, object]) -> IncomingMessage:
-    user_id = str(body.get("user_id") or "")
+def _user_id(value: object) -> str:
+    user_id = str(value or "")
     if not user_id or len(user_id) > 64:
         raise ValueError("user_id is required (at most 64 characters)")
+    return user_id
+
+
+def to_incoming(body: dict[str, object]) -> IncomingMessage:
+    user_id = _user_id(body.get("user_id"))
     text = body.get("text")
     payload = body.get("payload")
     message_id = body.get("message_id")
@@ -33,7 +39,9 @@ def to_incoming(body: dict[str, object]) -> IncomingMessage:
     )
 
 
-def routes(handle: Callable[[IncomingMessage], Awaitable[EngineResult]]) -> list[Route]:
+def routes(
+    handle: Callable[[IncomingMessage], Awaitable[EngineResult]], outbox: WebOutbox
+) -> list[Route]:
     page = PAGE.read_text(encoding="utf-8")
 
     async def index(_: Request) -> Response:
@@ -53,4 +61,17 @@ def routes(handle: Callable[[IncomingMessage], Awaitable[EngineResult]]) -> list
         result = await handle(message)
         return JSONResponse(result.as_dict())
 
-    return [Route("/", index), Route("/api/chat", chat, methods=["POST"])]
+    async def updates(request: Request) -> Response:
+        """Replies staff sent from the inbox since the page last asked."""
+        try:
+            user_id = _user_id(request.query_params.get("user_id"))
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        texts = await outbox.take(user_id)
+        return JSONResponse({"replies": [{"text": t, "buttons": []} for t in texts]})
+
+    return [
+        Route("/", index),
+        Route("/api/chat", chat, methods=["POST"]),
+        Route("/api/chat/updates", updates),
+    ]

@@ -135,6 +135,17 @@ class DeliveryFailure(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+class WebOutboxMessage(Base):
+    """A staff reply waiting for a web chat page to collect it (the page polls)."""
+
+    __tablename__ = "web_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
 class StaffUser(Base):
     __tablename__ = "staff_users"
 

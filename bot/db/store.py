@@ -25,6 +25,7 @@ from bot.db.models import (
     Message,
     ProcessedMessage,
     User,
+    WebOutboxMessage,
     utcnow,
 )
 from bot.privacy import Protector
@@ -352,6 +353,11 @@ class SqlStore:
 
     async def forget(self, channel: str, user_id: str) -> None:
         async with self._sessions.begin() as session:
+            await session.execute(
+                delete(WebOutboxMessage).where(
+                    WebOutboxMessage.user_hash == self._protector.user_hash(channel, user_id)
+                )
+            )
             user = await self._user(session, channel, user_id)
             if user is None:
                 return
@@ -419,6 +425,9 @@ class SqlStore:
             deleted = await session.execute(delete(Message).where(Message.created_at < cutoff))
             processed = await session.execute(
                 delete(ProcessedMessage).where(ProcessedMessage.created_at < cutoff)
+            )
+            await session.execute(
+                delete(WebOutboxMessage).where(WebOutboxMessage.created_at < cutoff)
             )
             await session.execute(
                 delete(Conversation).where(

@@ -21,6 +21,7 @@ from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
+from bot.db.web_outbox import WebOutbox
 from bot.engine import build_dispatcher
 from bot.outbound import Outbound
 from bot.privacy import Protector
@@ -96,6 +97,7 @@ def site(
         )
         outbound = Outbound()
         outbound.register("telegram", telegram.deliver)
+        outbound.register("web", WebOutbox(engine, protector).deliver)
         dispatcher.on_handoff = StaffAlerter("http://staff/admin/inbox", telegram.send, STAFF_GROUP)
         admin = build_admin(
             AdminDeps(
@@ -303,6 +305,26 @@ def test_agent_answers_a_telegram_ticket_and_closes_it(
     page.select_option("#outcome", "emergency_services")
     page.click("text=Close ticket")
     expect(page.locator("#tickets")).to_contain_text("No open tickets")
+
+
+def test_agent_reply_reaches_the_person_on_the_web_chat(site: Site, browser: Browser) -> None:
+    person = browser.new_context().new_page()
+    agent = browser.new_context().new_page()
+    ask_web_chat(person, site, "quiero hablar con una persona del equipo")
+    login(agent, site, AGENT)
+    agent.goto(f"{site.url}/admin/inbox")
+    agent.locator("#tickets tr", has_text="web").locator("a").first.click()
+    agent.fill("#reply", "Hola, soy Ana del equipo. En que te ayudo?")
+    agent.click("text=Send")
+    expect(agent.locator("#delivery")).to_contain_text("Sent")
+    # The person's page collects it on its next check, once.
+    expect(person.locator(".msg.staff")).to_have_text("Hola, soy Ana del equipo. En que te ayudo?")
+    person.wait_for_timeout(4500)
+    expect(person.locator(".msg.staff")).to_have_count(1)
+    agent.select_option("#outcome", "answered")
+    agent.click("text=Close ticket")
+    person.context.close()
+    agent.context.close()
 
 
 def test_viewer_sees_the_dashboard_but_not_the_inbox(site: Site, page: Page) -> None:

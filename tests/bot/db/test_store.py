@@ -8,15 +8,17 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import FileContentStore
-from bot.core import EngineResult, IncomingMessage, UserState
+from bot.core import EngineResult, IncomingMessage, Reply, UserState
 from bot.db import engine as db
-from bot.db.models import Base, DailyCount, HandoffTicket, Message, User
+from bot.db.models import Base, DailyCount, HandoffTicket, Message, User, WebOutboxMessage
 from bot.db.store import SqlStore
+from bot.db.web_outbox import WebOutbox
 from bot.engine import build_dispatcher
+from bot.privacy import Protector
 from bot.settings import Settings
 from tests.conftest import Conversation, ScriptedClassifier
 
@@ -240,3 +242,18 @@ async def test_states_loaded_together_each_get_their_own(store: SqlStore) -> Non
     assert all(s == UserState() for s in states[10:])
     states[0].last_options.append("menu")  # each caller owns its copy
     assert (await store.load("whatsapp", people[0])).last_options == []
+
+
+async def test_purge_removes_staff_replies_nobody_collected(
+    store: SqlStore, database: AsyncEngine, protector: Protector
+) -> None:
+    outbox = WebOutbox(database, protector)
+    await outbox.deliver("web-old", [Reply("Respuesta que nadie recogio")])
+    async with database.begin() as connection:
+        await connection.execute(
+            update(WebOutboxMessage).values(created_at=dt.datetime(2026, 1, 10, 12, 0))
+        )
+    await outbox.deliver("web-new", [Reply("Respuesta reciente")])
+    await store.purge(30, now=dt.datetime(2026, 11, 23))
+    assert await outbox.take("web-old") == []
+    assert await outbox.take("web-new") == ["Respuesta reciente"]
