@@ -11,9 +11,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.core import EngineResult, IncomingMessage
-from bot.db.web_outbox import WebOutbox
+from bot.db.web_outbox import CHANNEL, WebOutbox
 
-CHANNEL = "web"
 PAGE = Path(__file__).with_name("webchat.html")
 MAX_BODY_BYTES = 64 * 1024
 
