@@ -185,14 +185,14 @@ class StateStore(Protocol):
 
     async def load(self, channel: str, user_id: str) -> UserState: ...
 
-    async def save(self, channel: str, user_id: str, state: UserState) -> None: ...
-
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
         """True the first time a message id is offered, False for every repeat."""
         ...
 
-    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
-        """Keep the exchange (texts only within retention)."""
+    async def record(
+        self, message: IncomingMessage, state: UserState, result: EngineResult
+    ) -> None:
+        """Keep the person's new state and the exchange (texts only within retention)."""
         ...
 
     async def open_handoff(

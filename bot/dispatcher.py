@@ -199,8 +199,7 @@ class Dispatcher:
             if key
         ] or state.last_options
         try:
-            await self._states.save(message.channel, message.user_id, state)
-            await self._states.record(message, result)
+            await self._states.record(message, state, result)
         except Exception:
             # The person still gets the answer; staff see the failure in the logs.
             log.exception("could not store the exchange (route %s)", result.route)

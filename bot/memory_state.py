@@ -21,9 +21,6 @@ class InMemoryStateStore:
     async def load(self, channel: str, user_id: str) -> UserState:
         return copy.deepcopy(self._states.get((channel, user_id), UserState()))
 
-    async def save(self, channel: str, user_id: str, state: UserState) -> None:
-        self._states[(channel, user_id)] = copy.deepcopy(state)
-
     async def first_time_seen(self, channel: str, message_id: str) -> bool:
         key = (channel, message_id)
         if key in self._seen:
@@ -34,8 +31,10 @@ class InMemoryStateStore:
             self._seen.popitem(last=False)
         return True
 
-    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
-        return None
+    async def record(
+        self, message: IncomingMessage, state: UserState, result: EngineResult
+    ) -> None:
+        self._states[(message.channel, message.user_id)] = copy.deepcopy(state)
 
     async def open_handoff(
         self, message: IncomingMessage, request: HandoffRequest

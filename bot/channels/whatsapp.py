@@ -174,7 +174,7 @@ class WhatsAppChannel:
     async def stop(self) -> None:
         return None
 
-    def _signed(self, request: Request, form: Mapping[str, str]) -> bool:
+    def _signed(self, request: Request, form: dict[str, str]) -> bool:
         if not self.config.public_base_url:
             return False
         # Twilio signs the public URL it called, which differs from ours behind a proxy.
@@ -182,7 +182,7 @@ class WhatsAppChannel:
         if request.url.query:
             url += f"?{request.url.query}"
         signature = request.headers.get("X-Twilio-Signature", "")
-        return bool(signature) and bool(self._validator.validate(url, dict(form), signature))
+        return bool(signature) and bool(self._validator.validate(url, form, signature))
 
     async def _form(self, request: Request) -> dict[str, str] | None:
         """The urlencoded body Twilio posts; None when it is too large to be Twilio's.

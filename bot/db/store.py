@@ -3,7 +3,6 @@ erasure and the retention purge."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import secrets
 from collections import Counter
@@ -31,6 +30,13 @@ from bot.db.models import (
 from bot.privacy import Protector
 
 CONVERSATION_GAP = dt.timedelta(hours=6)
+
+
+def still_current(last_message_at: dt.datetime, now: dt.datetime) -> bool:
+    """After a long gap a person's next message starts a new conversation for staff."""
+    return now - last_message_at <= CONVERSATION_GAP
+
+
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 
 
@@ -46,7 +52,7 @@ async def current_conversation(
             .limit(1)
         )
     ).scalar_one_or_none()
-    if conversation is None or now - conversation.last_message_at > CONVERSATION_GAP:
+    if conversation is None or not still_current(conversation.last_message_at, now):
         conversation = Conversation(user_id=user_id, channel=channel)
         session.add(conversation)
         await session.flush()
@@ -73,6 +79,24 @@ class PurgeResult:
     processed_ids_deleted: int
 
 
+def _state_from(row: Any, now: dt.datetime) -> UserState:
+    if row is None:
+        return UserState()
+    idle = 0.0
+    if row.reference is not None:
+        idle = (now - (row.last_activity_at or row.created_at)).total_seconds()
+    return UserState(
+        language=row.language,
+        language_locked=bool(row.language_locked),
+        last_options=[o for o in (row.last_options or "").split(",") if o],
+        pending_action=row.pending_action,
+        privacy_notice_shown=row.privacy_notice_at is not None,
+        proactive_opt_out=bool(row.proactive_opt_out),
+        open_ticket=row.reference,
+        ticket_idle_seconds=idle,
+    )
+
+
 class SqlStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], protector: Protector) -> None:
         self._sessions = sessions
@@ -82,7 +106,6 @@ class SqlStore:
         self._upserts = sql.DialectStatements(self._engine)
         self._first_seen = GroupCommit(self._insert_first_seen)
         self._states = GroupCommit(self._load_states)
-        self._unsaved: dict[tuple[str, str], UserState] = {}
 
     async def _user(self, session: AsyncSession, channel: str, user_id: str) -> User | None:
         user_hash = self._protector.user_hash(channel, user_id)
@@ -116,33 +139,15 @@ class SqlStore:
             rows = await connection.execute(
                 sql.LOAD_STATES, {"hashes": sorted({user_hash for _, user_hash in people})}
             )
-            found: dict[tuple[str, str], UserState] = {}
-            now = utcnow()
-            for row in rows:  # ordered by ticket id: the newest open ticket wins
-                idle = 0.0
-                if row.reference is not None:
-                    idle = (now - (row.last_activity_at or row.created_at)).total_seconds()
-                found[(row.channel, row.user_hash)] = UserState(
-                    language=row.language,
-                    language_locked=bool(row.language_locked),
-                    last_options=[o for o in (row.last_options or "").split(",") if o],
-                    pending_action=row.pending_action,
-                    privacy_notice_shown=row.privacy_notice_at is not None,
-                    proactive_opt_out=bool(row.proactive_opt_out),
-                    open_ticket=row.reference,
-                    ticket_idle_seconds=idle,
-                )
-        return [copy.deepcopy(found.get(person, UserState())) for person in people]
+            # Ordered by ticket id: the newest open ticket's row wins.
+            found = {(row.channel, row.user_hash): row for row in rows}
+        now = utcnow()
+        # A fresh state per request: two messages of one person may share a batch.
+        return [_state_from(found.get(person), now) for person in people]
 
-    async def save(self, channel: str, user_id: str, state: UserState) -> None:
-        """Kept until `record` writes it with the exchange, in one transaction."""
-        self._unsaved[(channel, user_id)] = copy.deepcopy(state)
-
-    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
-        key = (message.channel, message.user_id)
-        state = self._unsaved.pop(key, None)
-        if state is None:
-            state = await self.load(*key)
+    async def record(
+        self, message: IncomingMessage, state: UserState, result: EngineResult
+    ) -> None:
         await self.persist_many([(message, state, result)])
 
     async def persist_many(
@@ -231,9 +236,7 @@ class SqlStore:
     ) -> dict[tuple[str, str], int]:
         """Each person's current conversation, starting a new one after a long gap."""
         found = await connection.execute(sql.NEWEST_CONVERSATIONS, {"ids": list(user_ids.values())})
-        current = {
-            row.user_id: row.id for row in found if now - row.last_message_at <= CONVERSATION_GAP
-        }
+        current = {row.user_id: row.id for row in found if still_current(row.last_message_at, now)}
         keys_of = {user_id: key for key, user_id in user_ids.items()}
         missing = [user_id for user_id in user_ids.values() if user_id not in current]
         if missing:

@@ -1,6 +1,6 @@
 """Write-behind in front of the SQL store: replies do not wait for the message log.
 
-`save` and `record` are queued and written by one background task per worker,
+`record` queues the exchange and the state; one background task per worker writes them,
 many exchanges per transaction. The latest state of each person waiting in the
 queue is served from memory, so their next message sees it. Everything that
 must be exact at once (deduplication, tickets, erasure) goes straight through,
@@ -43,7 +43,6 @@ class WriteBehindStore:
             asyncio.Queue()
         )
         self._states: dict[tuple[str, str], UserState] = {}
-        self._pending_state: dict[tuple[str, str], UserState] = {}
         self._writer: asyncio.Task[None] | None = None
         self._max_pending = max_pending
         self._in_flight = 0
@@ -55,14 +54,11 @@ class WriteBehindStore:
             return copy.deepcopy(pending)
         return await self.inner.load(channel, user_id)
 
-    async def save(self, channel: str, user_id: str, state: UserState) -> None:
-        self._pending_state[(channel, user_id)] = copy.deepcopy(state)
-
-    async def record(self, message: IncomingMessage, result: EngineResult) -> None:
+    async def record(
+        self, message: IncomingMessage, state: UserState, result: EngineResult
+    ) -> None:
         key = (message.channel, message.user_id)
-        state = self._pending_state.pop(key, None)
-        if state is None:
-            state = await self.load(*key)
+        state = copy.deepcopy(state)  # the caller may go on changing its copy
         if self._queue.qsize() >= self._max_pending:
             self._metrics.inc("ventanilla_dropped_writes_total")
             log.error("write queue full: an exchange was not stored")
@@ -86,7 +82,6 @@ class WriteBehindStore:
     async def forget(self, channel: str, user_id: str) -> None:
         await self.flush()
         self._states.pop((channel, user_id), None)
-        self._pending_state.pop((channel, user_id), None)
         await self.inner.forget(channel, user_id)
 
     # -- the writer ------------------------------------------------------------

@@ -206,7 +206,7 @@ async def test_eight_concurrent_writers_lose_nothing(
             result = EngineResult(replies=[], language="es", intent="greet", route="answer")
             if i % 50 == 0:
                 result.replies.append(Reply("ok", content_key="greet"))
-            await store.record(message, result)
+            await store.record(message, UserState(), result)
 
     await asyncio.gather(*(writer(n) for n in range(8)))
     async with db.sessions(database)() as session:
@@ -232,9 +232,9 @@ async def test_concurrent_retries_of_one_message_are_answered_once(store: SqlSto
 async def test_states_loaded_together_each_get_their_own(store: SqlStore) -> None:
     people = [f"+50370000{n:03d}" for n in range(30)]
     for n, person in enumerate(people[:10]):
-        await store.save("whatsapp", person, UserState(language="en" if n % 2 else "es"))
         await store.record(
             IncomingMessage(channel="whatsapp", user_id=person, text="hola"),
+            UserState(language="en" if n % 2 else "es"),
             EngineResult(replies=[], language="es", route="answer"),
         )
     states = await asyncio.gather(*(store.load("whatsapp", p) for p in people))

@@ -96,11 +96,11 @@ async def test_an_exchange_the_database_refuses_is_dropped_alone(
     states = WriteBehindStore(store, metrics)
     for n in range(5):  # queued together, so written as one batch
         user = f"+5037000000{n}"
-        await states.save("whatsapp", user, UserState())
         # A route longer than its column: PostgreSQL refuses the row outright.
         route = "x" * 40 if n == 2 else "answer"
         await states.record(
             IncomingMessage(channel="whatsapp", user_id=user, text=f"mensaje {n}"),
+            UserState(),
             EngineResult(replies=[], language="es", route=route),
         )
     await states.aclose()
