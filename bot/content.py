@@ -51,6 +51,14 @@ SYSTEM_KEYS = (
     "referral_menu",
 )
 
+# intent -> content key, where the engine answers an intent with another entry
+# (the crisis answer serves both the danger phrases and the `self_harm` intent).
+ANSWERED_BY = {"self_harm": "crisis_support"}
+
+# intent: answers an NLU intent; system: an engine message the code asks for;
+# topic: a sub-topic reached by a button from another answer.
+KINDS = frozenset({"intent", "system", "topic"})
+
 
 class ContentError(Exception):
     """The content folder cannot be loaded; the message names the file."""
@@ -86,6 +94,7 @@ def entry_from_mapping(data: Mapping[str, Any], language: str) -> ContentEntry:
         review_notes=str(data.get("review_notes") or ""),
         expires_on=_as_date(data.get("expires_on")),
         test_questions=_as_tuple(data.get("test_questions")),
+        confirm_at=str(data.get("confirm_at") or "").strip(),
     )
 
 
@@ -198,8 +207,8 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def _check_entry(entry: ContentEntry, keys: set[str], report: CheckReport) -> None:
     where = f"{entry.language}/{entry.key}.yml"
-    if entry.kind not in {"intent", "system"}:
-        report.errors.append(f"{where}: kind must be intent or system, not {entry.kind!r}")
+    if entry.kind not in KINDS:
+        report.errors.append(f"{where}: kind must be one of {sorted(KINDS)}, not {entry.kind!r}")
     if not entry.text:
         report.errors.append(f"{where}: text is empty")
     if len(entry.text) > MAX_TEXT_CHARS:
@@ -242,6 +251,12 @@ def check_bundle(
                 report.errors.append(f"{language}/{path_key}.yml: key is {entry.key!r}")
             _check_entry(entry, keys, report)
         for intent in intents:
+            if intent in ANSWERED_BY:
+                if ANSWERED_BY[intent] not in keys:
+                    report.errors.append(
+                        f"{language}: no answer {ANSWERED_BY[intent]!r} for intent {intent!r}"
+                    )
+                continue
             if intent not in keys:
                 report.errors.append(f"{language}: no answer for intent {intent!r}")
             elif bundle.entries[language][intent].kind != "intent":

@@ -45,6 +45,7 @@ FIELD_ORDER = (
     "reviewed_on",
     "needs_review",
     "review_notes",
+    "confirm_at",
     "expires_on",
     "test_questions",
 )

@@ -144,6 +144,8 @@ class ContentEntry:
     review_notes: str = ""
     expires_on: str | None = None
     test_questions: tuple[str, ...] = ()
+    # Where a person can confirm an unconfirmed answer (an official site or office).
+    confirm_at: str = ""
 
 
 @dataclass(frozen=True)
