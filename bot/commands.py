@@ -22,6 +22,7 @@ class Commands:
     opt_out: frozenset[str]
     opt_in: frozenset[str]
     child_alone: frozenset[str]
+    back_to_menu: frozenset[str]
 
     @classmethod
     def from_file(cls, path: Path) -> Commands:
@@ -33,6 +34,7 @@ class Commands:
             opt_out=frozenset(_clean(str(p)) for p in data["opt_out"]),
             opt_in=frozenset(_clean(str(p)) for p in data["opt_in"]),
             child_alone=frozenset(_clean(str(p)) for p in data["child_alone"]),
+            back_to_menu=frozenset(_clean(str(p)) for p in data["back_to_menu"]),
         )
 
     def asks_to_delete(self, text: str) -> bool:
@@ -47,6 +49,9 @@ class Commands:
     def says_child_is_alone(self, text: str) -> bool:
         padded = f" {' '.join(words(normalize_text(text)))} "
         return any(f" {marker} " in padded for marker in self.child_alone)
+
+    def asks_for_menu(self, text: str) -> bool:
+        return _clean(text) in self.back_to_menu
 
     def confirms(self, text: str) -> bool:
         return _clean(text) in self.confirm_yes

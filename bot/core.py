@@ -180,6 +180,9 @@ class UserState:
     proactive_opt_out: bool = False
     open_ticket: str | None = None  # reference of the person's open handoff, if any
     ticket_idle_seconds: float = 0.0
+    # The person asked for a person: messages go to the inbox until they ask for the
+    # menu. An automatic ticket (danger, a child alone) never silences the bot.
+    with_human: bool = False
 
 
 class StateStore(Protocol):

@@ -7,6 +7,7 @@ length limit, language check, menu shortcut or NLU call can divert the message.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -35,8 +36,22 @@ from bot.text_guard import TextVerdict, Vocabulary, judge_text
 from handlers.answers import answer, buttons_for, topic_from_payload
 from handlers.fallback import fallback_reply
 from handlers.language import requested_language
-from handlers.menu import MENU_KEY, choice_from_number, menu_options, menu_reply
-from handlers.safety import Danger, DangerMatcher, content_key_for, danger_from_intent, handoff_for
+from handlers.menu import (
+    MENU_KEY,
+    choice_from_number,
+    menu_options,
+    menu_reply,
+    out_of_range_number,
+)
+from handlers.needs import clauses, main_need, needs_clauses, sentences
+from handlers.safety import (
+    SELF_HARM_KEY,
+    Danger,
+    DangerMatcher,
+    content_key_for,
+    danger_from_any,
+    handoff_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +62,11 @@ CHILD_KEY = "child_protection"
 REFERRAL_PREFIX = "referral_"
 REFERRAL_MENU = "referral_menu"
 LANGUAGE_PREFIX = "lang:"
+OUT_OF_SCOPE_KEY = "out_of_scope"
 # Intents whose answer ends with the menu so the person always has a next step.
-WITH_MENU = frozenset({"greet", "out_of_scope", "thank"})
+WITH_MENU = frozenset({"greet", "thank"})
+# Tickets the person asked for: only then do their messages go to the inbox.
+REQUESTED_TICKETS = (HUMAN_KEY, REFERRAL_PREFIX)
 MEDIA_KINDS = frozenset(
     {
         MessageKind.VOICE,
@@ -95,6 +113,7 @@ class EngineConfig:
     safety_threshold: float
     min_known_word_share: float
     handoff_silence_seconds: float = 24 * 3600
+    second_need_threshold: float = 0.6
     office_hours: OfficeHours | None = None
 
 
@@ -248,12 +267,19 @@ class Dispatcher:
             or self._commands.opts_out(text)
             or self._commands.opts_in(text)
         )
-        if state.open_ticket and not own_data:
-            if state.ticket_idle_seconds < self._config.handoff_silence_seconds:
-                return self._reply(language, "handoff_waiting", "to_inbox")
+        if not state.open_ticket:
+            state.with_human = False
+        elif state.ticket_idle_seconds >= self._config.handoff_silence_seconds and not own_data:
             await self._states.close_handoff(state.open_ticket, "returned_to_bot")
-            state.open_ticket = None
+            state.open_ticket, state.with_human = None, False
             returned.append(answer(self._content, language, "handoff_returned"))
+        elif state.with_human and not own_data:
+            if not self._asks_for_menu(message, text):
+                return self._reply(language, "handoff_waiting", "to_inbox")
+            state.with_human = False  # "menu" always returns the person to the bot
+            return EngineResult(
+                [menu_reply(self._content, language)], language, intent=MENU_KEY, route="menu"
+            )
         routed = await self._route_message(message, state, language, text, detection)
         routed.replies[:0] = returned
         return routed
@@ -301,11 +327,16 @@ class Dispatcher:
             return self._reply(language, "delete_confirm", "delete_confirm")
         if verdict is TextVerdict.TOO_LONG:
             return self._reply(language, "message_too_long", "too_long")
-        chosen = choice_from_number(
-            text, state.last_options or menu_options(self._content, language)
-        )
+        if self._commands.asks_for_menu(text):
+            return EngineResult(
+                [menu_reply(self._content, language)], language, intent=MENU_KEY, route="menu"
+            )
+        offered = state.last_options or menu_options(self._content, language)
+        chosen = choice_from_number(text, offered)
         if chosen is not None:
             return self._answer_intent(chosen, 1.0, language, state, route="number")
+        if out_of_range_number(text, offered):
+            return self._number_out_of_range(language, offered)
         if verdict is TextVerdict.NO_WORDS:
             return EngineResult(
                 replies=self._with_menu(language, "not_understood"),
@@ -318,13 +349,15 @@ class Dispatcher:
 
         if self._vocabulary.known_share(text) < self._config.min_known_word_share:
             return EngineResult(
-                replies=self._with_menu(language, "not_understood"),
+                replies=[
+                    answer(self._content, language, "unknown_words", (MENU_KEY, HUMAN_KEY))
+                ],
                 language=language,
                 route="unknown_words",
             )
 
         try:
-            result = await self._classifier.classify(text)
+            whole, parts = await self._classify_parts(text)
         except NLUUnavailableError as exc:
             log.warning("NLU unavailable, answering with the menu: %s", exc)
             self.metrics.inc("ventanilla_nlu_errors_total")
@@ -334,9 +367,13 @@ class Dispatcher:
                 route="nlu_unavailable",
             )
 
-        intent_danger = danger_from_intent(result, self._config.safety_threshold)
+        intent_danger = danger_from_any([whole, *parts], self._config.safety_threshold)
         if intent_danger is not None:
-            return self._danger(intent_danger, language, result)
+            return self._danger(intent_danger, language, whole)
+        need = main_need(
+            whole, parts, self._config.fallback_threshold, self._config.second_need_threshold
+        )
+        result = need.result
         if result.confidence < self._config.fallback_threshold:
             return EngineResult(
                 replies=[fallback_reply(self._content, language, result)],
@@ -345,7 +382,37 @@ class Dispatcher:
                 confidence=result.confidence,
                 route="fallback",
             )
-        return self._answer_intent(result.intent, result.confidence, language, state, text=text)
+        return self._answer_intent(
+            result.intent,
+            result.confidence,
+            language,
+            state,
+            text=text,
+            second=need.second,
+            route="answer" if result is whole else "answer_part",
+        )
+
+    async def _classify_parts(self, text: str) -> tuple[IntentResult, list[IntentResult]]:
+        """The whole text and each of its sentences, in parallel; its clauses too when
+        the whole reads only as a greeting or is unclear (see handlers.needs)."""
+        parts = sentences(text)
+        found = await asyncio.gather(*(self._classifier.classify(t) for t in (text, *parts)))
+        whole, results = found[0], list(found[1:])
+        if needs_clauses(whole, self._config.fallback_threshold):
+            more = [c for c in clauses(text) if c not in parts]
+            results += await asyncio.gather(*(self._classifier.classify(c) for c in more))
+        return whole, results
+
+    def _asks_for_menu(self, message: IncomingMessage, text: str) -> bool:
+        if message.payload is not None:
+            return topic_from_payload(message.payload) == MENU_KEY
+        return self._commands.asks_for_menu(text)
+
+    def _number_out_of_range(self, language: str, offered: list[str]) -> EngineResult:
+        prompt = self._content.get(language, "number_out_of_range").text.rstrip()
+        buttons = buttons_for(self._content, language, offered)
+        reply = Reply(f"{prompt} (1-{len(buttons)})", buttons, "number_out_of_range")
+        return EngineResult([reply], language, route="number_out_of_range")
 
     async def _hand_off(
         self, message: IncomingMessage, state: UserState, result: EngineResult
@@ -359,6 +426,11 @@ class Dispatcher:
             return
         state.open_ticket = reference
         language = result.language
+        if result.handoff.reason.startswith(REQUESTED_TICKETS):
+            state.with_human = True
+        elif created and not result.route.startswith("safety"):
+            # The bot goes on answering; the person should know a person will write too.
+            result.replies.append(answer(self._content, language, "handoff_auto"))
         if result.handoff.reason == HUMAN_KEY:
             hours = self._config.office_hours
             key = "handoff_outside_hours" if hours and not hours.is_open() else "handoff_opened"
@@ -416,8 +488,10 @@ class Dispatcher:
         state: UserState,
         route: str = "answer",
         text: str = "",
+        second: str | None = None,
     ) -> EngineResult:
         handoff: HandoffRequest | None = None
+        extra = (second,) if second else ()
         if intent == LANGUAGE_KEY:
             language = (
                 requested_language(text, language, self._config.languages) if text else (language)
@@ -427,6 +501,8 @@ class Dispatcher:
             replies = [answer(self._content, language, LANGUAGE_KEY, extra_options=(MENU_KEY,))]
         elif intent == "trafficking_emergency":
             return self._danger(Danger.EMERGENCY, language, IntentResult(intent, confidence))
+        elif intent == SELF_HARM_KEY:
+            return self._danger(Danger.CRISIS, language, IntentResult(intent, confidence))
         elif intent == MENU_KEY:
             replies = [menu_reply(self._content, language)]
         elif intent == HUMAN_KEY:
@@ -438,10 +514,12 @@ class Dispatcher:
         elif intent == CHILD_KEY and text and self._commands.says_child_is_alone(text):
             handoff = HandoffRequest(reason=CHILD_KEY, urgency=Urgency.HIGH)
             replies = [answer(self._content, language, intent)]
+        elif intent == OUT_OF_SCOPE_KEY:
+            replies = [answer(self._content, language, intent, (MENU_KEY, HUMAN_KEY))]
         elif intent in WITH_MENU:
             replies = self._with_menu(language, intent)
         elif self._content.has(language, intent):
-            replies = [answer(self._content, language, intent)]
+            replies = [answer(self._content, language, intent, extra)]
         else:
             replies = [
                 Reply(

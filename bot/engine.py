@@ -24,6 +24,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         max_message_chars=settings.max_message_chars,
         fallback_threshold=settings.nlu.fallback_threshold,
         safety_threshold=settings.nlu.safety_threshold,
+        second_need_threshold=settings.nlu.second_need_threshold,
         min_known_word_share=settings.nlu.min_known_word_share,
         handoff_silence_seconds=settings.handoff_silence_hours * 3600,
         office_hours=OfficeHours.parse(settings.office_hours),

@@ -52,6 +52,7 @@ class InMemoryStateStore:
         key = self._tickets.pop(reference, None)
         if key is not None and key in self._states:
             self._states[key].open_ticket = None
+            self._states[key].with_human = False
 
     async def forget(self, channel: str, user_id: str) -> None:
         self._states.pop((channel, user_id), None)

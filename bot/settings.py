@@ -30,6 +30,7 @@ class NLUSettings:
     startup_timeout_seconds: float
     fallback_threshold: float
     safety_threshold: float
+    second_need_threshold: float
     min_known_word_share: float
     models_dir: Path
     data_dir: Path
@@ -113,6 +114,7 @@ def load_settings(
                 startup_timeout_seconds=float(nlu["startup_timeout_seconds"]),
                 fallback_threshold=float(nlu["fallback_threshold"]),
                 safety_threshold=float(nlu["safety_threshold"]),
+                second_need_threshold=float(nlu.get("second_need_threshold", 0.6)),
                 min_known_word_share=float(nlu["min_known_word_share"]),
                 models_dir=_path(nlu["models_dir"], root),
                 data_dir=_path(nlu["data_dir"], root),

@@ -1,7 +1,8 @@
 """The safety rule: danger is never left to the classifier or the fallback.
 
 A phrase from the curated danger lists (content/*/danger_phrases.yml) wins over
-any intent, and so does a trafficking score above the safety threshold.
+any intent, and so does a trafficking or self-harm score at or above the safety
+threshold in the whole text or in any of its sentences.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from nlu.normalize import normalize_text
 
 EMERGENCY_KEY = "trafficking_emergency"
 CRISIS_KEY = "crisis_support"
+SELF_HARM_KEY = "self_harm"  # the intent; its answer is the crisis answer
 
 
 class Danger(StrEnum):
@@ -44,7 +46,20 @@ class DangerMatcher:
 
 
 def danger_from_intent(result: IntentResult, safety_threshold: float) -> Danger | None:
-    return Danger.EMERGENCY if result.score(EMERGENCY_KEY) >= safety_threshold else None
+    """Danger read by the model: trafficking or self-harm at or above the safety
+    threshold anywhere in the ranking, whatever intent wins."""
+    emergency, crisis = result.score(EMERGENCY_KEY), result.score(SELF_HARM_KEY)
+    if max(emergency, crisis) < safety_threshold:
+        return None
+    return Danger.EMERGENCY if emergency >= crisis else Danger.CRISIS
+
+
+def danger_from_any(results: Iterable[IntentResult], safety_threshold: float) -> Danger | None:
+    """The intents contract: danger in the whole text or in any of its sentences."""
+    found = {danger_from_intent(r, safety_threshold) for r in results} - {None}
+    if Danger.EMERGENCY in found:
+        return Danger.EMERGENCY
+    return Danger.CRISIS if Danger.CRISIS in found else None
 
 
 def handoff_for(danger: Danger) -> HandoffRequest:

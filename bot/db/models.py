@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -42,6 +43,9 @@ class User(Base):
     last_inbound_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     last_options: Mapped[str] = mapped_column(Text, default="")
     pending_action: Mapped[str | None] = mapped_column(String(32))
+    # The person chose to talk to a person: their messages go to the inbox until
+    # they ask for the menu or the ticket closes. Automatic tickets never set it.
+    with_human: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

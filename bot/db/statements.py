@@ -28,6 +28,7 @@ LOAD_STATES = (
         USERS.c.language_locked,
         USERS.c.last_options,
         USERS.c.pending_action,
+        USERS.c.with_human,
         USERS.c.privacy_notice_at,
         USERS.c.proactive_opt_out,
         TICKETS.c.reference,
@@ -88,6 +89,7 @@ class DialectStatements:
                 "language_locked": excluded.language_locked,
                 "last_options": excluded.last_options,
                 "pending_action": excluded.pending_action,
+                "with_human": excluded.with_human,
                 "proactive_opt_out": excluded.proactive_opt_out,
                 # When the notice was first shown is kept, never moved.
                 "privacy_notice_at": func.coalesce(

@@ -94,6 +94,7 @@ def _state_from(row: Any, now: dt.datetime) -> UserState:
         proactive_opt_out=bool(row.proactive_opt_out),
         open_ticket=row.reference,
         ticket_idle_seconds=idle,
+        with_human=bool(row.with_human) and row.reference is not None,
     )
 
 
@@ -221,6 +222,7 @@ class SqlStore:
                 "language_locked": state.language_locked,
                 "last_options": ",".join(state.last_options),
                 "pending_action": state.pending_action,
+                "with_human": state.with_human,
                 "proactive_opt_out": state.proactive_opt_out,
                 "privacy_notice_at": now if state.privacy_notice_shown else None,
                 "last_inbound_at": now,
