@@ -56,6 +56,8 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
             dispatcher = build_dispatcher(
                 settings, runtime.classifier, InMemoryStateStore(), runtime.content
             )
+            if args.text == "-":
+                return await _ask_each_line(dispatcher, args.lang)
             result = await dispatcher.handle(
                 IncomingMessage(
                     channel="cli", user_id="cli-ask", text=args.text, language_hint=args.lang
@@ -69,6 +71,23 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(work())
+
+
+async def _ask_each_line(dispatcher: Dispatcher, language: str | None) -> int:
+    """Batch evaluation through the engine: each line of standard input is a new person,
+    each answer one JSON object per line, in the same order."""
+    from bot.core import IncomingMessage
+
+    logging.getLogger("bot.dispatcher").setLevel(logging.WARNING)
+    for number, line in enumerate(sys.stdin, start=1):
+        text = line.rstrip("\n")
+        result = await dispatcher.handle(
+            IncomingMessage(
+                channel="cli", user_id=f"cli-ask-{number}", text=text, language_hint=language
+            )
+        )
+        print(json.dumps(result.as_dict(), ensure_ascii=False), flush=True)
+    return 0
 
 
 def cmd_chat(settings: Settings, _: argparse.Namespace) -> int:
@@ -270,7 +289,7 @@ def cmd_nlu_train(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_nlu_eval(settings: Settings, args: argparse.Namespace) -> int:
-    from nlu.eval_command import run_eval
+    from bot.evaluation import run_eval
 
     return asyncio.run(run_eval(settings, Path(args.file), args.json, _say))
 
@@ -317,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
 
     ask = sub.add_parser("ask", help="send one message and print the answer")
-    ask.add_argument("text")
+    ask.add_argument("text", help='the message; "-" reads one message per line from stdin')
     ask.add_argument("--json", action="store_true", help="print the full result as JSON")
     ask.add_argument("--lang", choices=["es", "en"], help="language to assume when unclear")
     ask.set_defaults(func=cmd_ask)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ class Labelled:
     text: str
     language: str
     intent: str
+    style: str = ""
 
 
 def read_jsonl(path: Path) -> list[Labelled]:
@@ -32,7 +33,12 @@ def read_jsonl(path: Path) -> list[Labelled]:
         try:
             data = json.loads(line)
             items.append(
-                Labelled(str(data["text"]), str(data.get("lang", "und")), str(data["intent"]))
+                Labelled(
+                    str(data["text"]),
+                    str(data.get("lang", "und")),
+                    str(data["intent"]),
+                    str(data.get("style", "")),
+                )
             )
         except (json.JSONDecodeError, KeyError) as exc:
             raise ValueError(f"{path}:{number}: expected {{text, lang, intent}}: {exc}") from exc
@@ -52,6 +58,7 @@ class Report:
     name: str
     accuracy: float
     accuracy_by_language: dict[str, float]
+    accuracy_by_style: dict[str, float]
     per_intent: dict[str, IntentScore]
     confused: list[tuple[str, str, int]]
     macro_f1: float
@@ -62,6 +69,7 @@ class Report:
             "name": self.name,
             "accuracy": round(self.accuracy, 4),
             "accuracy_by_language": {k: round(v, 4) for k, v in self.accuracy_by_language.items()},
+            "accuracy_by_style": {k: round(v, 4) for k, v in self.accuracy_by_style.items()},
             "macro_f1": round(self.macro_f1, 4),
             "per_intent": {
                 k: {
@@ -80,8 +88,11 @@ def score(name: str, items: Sequence[Labelled], predictions: Sequence[str]) -> R
     gold = [item.intent for item in items]
     correct = [g == p for g, p in zip(gold, predictions, strict=True)]
     by_language: dict[str, list[bool]] = {}
+    by_style: dict[str, list[bool]] = {}
     for item, ok in zip(items, correct, strict=True):
         by_language.setdefault(item.language, []).append(ok)
+        if item.style:
+            by_style.setdefault(item.style, []).append(ok)
     per_intent: dict[str, IntentScore] = {}
     for intent in sorted(set(gold)):
         tp = sum(1 for g, p in zip(gold, predictions, strict=True) if g == p == intent)
@@ -96,6 +107,7 @@ def score(name: str, items: Sequence[Labelled], predictions: Sequence[str]) -> R
         name=name,
         accuracy=sum(correct) / len(correct) if correct else 0.0,
         accuracy_by_language={k: sum(v) / len(v) for k, v in sorted(by_language.items())},
+        accuracy_by_style={k: sum(v) / len(v) for k, v in sorted(by_style.items())},
         per_intent=per_intent,
         confused=[(g, p, c) for (g, p), c in confusion.most_common(10)],
         macro_f1=sum(s.f1 for s in per_intent.values()) / len(per_intent) if per_intent else 0.0,
@@ -124,44 +136,31 @@ class Baseline:
         return [str(p) for p in self._model.predict([normalize_text(t) for t in texts])]
 
 
-async def predict_with(
-    classify: Callable[[str], Awaitable[str]],
-    items: Sequence[Labelled],
-    progress: Callable[[int, int], None] | None = None,
-) -> list[str]:
-    predictions: list[str] = []
-    for index, item in enumerate(items, start=1):
-        predictions.append(await classify(item.text))
-        if progress is not None and (index % 50 == 0 or index == len(items)):
-            progress(index, len(items))
-    return predictions
-
-
-def format_side_by_side(model: Report, baseline: Report, engine_safety: str | None = None) -> str:
-    lines = [
-        f"{'':32}{model.name:>12}{baseline.name:>12}",
-        f"{'accuracy':32}{model.accuracy:>12.3f}{baseline.accuracy:>12.3f}",
-        f"{'macro F1':32}{model.macro_f1:>12.3f}{baseline.macro_f1:>12.3f}",
-    ]
-    for language in model.accuracy_by_language:
+def format_side_by_side(reports: Sequence[Report], footer: str | None = None) -> str:
+    """The first report in detail; the others as columns to compare it with."""
+    main = reports[0]
+    lines = [f"{'':32}" + "".join(f"{r.name:>12}" for r in reports)]
+    lines.append(f"{'accuracy':32}" + "".join(f"{r.accuracy:>12.3f}" for r in reports))
+    lines.append(f"{'macro F1':32}" + "".join(f"{r.macro_f1:>12.3f}" for r in reports))
+    for group, label in (("accuracy_by_language", "lang"), ("accuracy_by_style", "style")):
+        for name in getattr(main, group):
+            lines.append(
+                f"{'accuracy (' + label + ' ' + name + ')':32}"
+                + "".join(f"{getattr(r, group).get(name, 0.0):>12.3f}" for r in reports)
+            )
+    lines.append("")
+    others = "".join(f"{r.name + ' F1':>14}" for r in reports[1:])
+    lines.append(f"{'intent':28}{'P':>7}{'R':>7}{'F1':>7}{'n':>5} {others}")
+    for intent, s in main.per_intent.items():
         lines.append(
-            f"{'accuracy (' + language + ')':32}"
-            f"{model.accuracy_by_language[language]:>12.3f}"
-            f"{baseline.accuracy_by_language.get(language, 0.0):>12.3f}"
+            f"{intent:28}{s.precision:>7.2f}{s.recall:>7.2f}{s.f1:>7.2f}{s.support:>5} "
+            + "".join(f"{r.per_intent[intent].f1:>14.2f}" for r in reports[1:])
         )
     lines.append("")
-    lines.append(f"{'intent':28}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}   {'baseline F1':>11}")
-    for intent, s in model.per_intent.items():
-        b = baseline.per_intent[intent]
-        lines.append(
-            f"{intent:28}{s.precision:>7.2f}{s.recall:>7.2f}{s.f1:>7.2f}{s.support:>5}"
-            f"   {b.f1:>11.2f}"
-        )
-    lines.append("")
-    lines.append(f"Most confused pairs ({model.name}): gold -> predicted")
-    for gold, predicted, count in model.confused:
+    lines.append(f"Most confused pairs ({main.name}): gold -> predicted")
+    for gold, predicted, count in main.confused:
         lines.append(f"  {count:>3}  {gold} -> {predicted}")
-    if engine_safety:
+    if footer:
         lines.append("")
-        lines.append(engine_safety)
+        lines.append(footer)
     return "\n".join(lines)

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,98 @@ def test_ask_command_prints_json(nlu_server: RunningNLU, settings: Settings) -> 
     for _ in range(2):
         emergency = json.loads(ask("me tienen encerrado y no me dejan salir").stdout)
         assert emergency["route"].startswith("safety") and emergency["handoff"]
+
+
+def test_ask_reads_one_message_per_line_and_prints_one_json_each(
+    nlu_server: RunningNLU, settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "NLU_URL": nlu_server.url,
+        "NLU_AUTH_TOKEN": nlu_server.token,
+        "VENTANILLA_DATA_DIR": str(settings.data_dir),
+    }
+    lines = ["me tienen encerrado y no me dejan salir", "hola", "42", ""]
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "-", "--json"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        input="\n".join(lines) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    results = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(results) == len(lines)
+    # Each line is a new person: the emergency does not turn the next line into inbox mail.
+    assert results[0]["route"] == "safety_emergency" and results[0]["handoff"]
+    assert results[1]["intent"] == "greet" and results[1]["route"] != "to_inbox"
+    assert results[2]["route"] == "number_out_of_range"
+    assert results[3]["route"] == "empty"
+
+
+def test_eval_goes_through_the_engine_and_scores_a_safety_file(
+    nlu_server: RunningNLU, settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "NLU_URL": nlu_server.url,
+        "NLU_AUTH_TOKEN": nlu_server.token,
+        "VENTANILLA_DATA_DIR": str(settings.data_dir),
+    }
+    intents = tmp_path / "intents.jsonl"
+    intents.write_text(
+        "\n".join(
+            json.dumps(row, ensure_ascii=False)
+            for row in [
+                {
+                    "text": "hola, buenas. como saco mi pasaporte?",
+                    "intent": "documents",
+                    "lang": "es",
+                    "style": "multi",
+                },
+                {"text": "gracias", "intent": "thank", "lang": "es", "style": "slang"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    safety = tmp_path / "safety.jsonl"
+    safety.write_text(
+        "\n".join(
+            json.dumps(row, ensure_ascii=False)
+            for row in [
+                {"text": "ya no quiero vivir", "danger": True, "kind": "self_harm", "lang": "es"},
+                {
+                    "text": "cuanto cuesta el pasaporte",
+                    "danger": False,
+                    "kind": "none",
+                    "lang": "es",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
+
+    def run(path: Path) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", "nlu", "eval", str(path), "--json"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        ).stdout
+
+    report = json.loads(run(intents))
+    assert set(report) == {"engine", "rasa", "baseline"}
+    assert set(report["engine"]["accuracy_by_style"]) == {"multi", "slang"}
+    assert json.loads(run(safety)) == {
+        "danger_lines": 1,
+        "caught": 1,
+        "safe_lines": 1,
+        "false_alarms": 0,
+        "missed_kinds": [],
+        "false_alarm_kinds": [],
+    }
