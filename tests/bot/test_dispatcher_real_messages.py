@@ -121,3 +121,20 @@ async def test_out_of_scope_offers_the_menu_and_a_person(
     result = await conversation.say("quien gano el partido")
     payloads = [b.payload for b in result.replies[-1].buttons]
     assert "topic:menu" in payloads and "topic:talk_to_human" in payloads
+
+
+async def test_passive_and_indirect_suicidal_messages_get_the_crisis_answer(
+    engine, classifier: ScriptedClassifier
+) -> None:  # type: ignore[no-untyped-def]
+    # The model is scripted to miss them: the phrase lists alone must catch these.
+    messages = [
+        "a veces pienso que sería mejor no despertar",
+        "me voy a colgar",
+        "mejor me mato",
+        "sometimes I wish I could just never wake up",
+    ]
+    for number, text in enumerate(messages):
+        result = await Conversation(engine, user_id=f"p{number}").say(text)
+        assert result.route == "safety_crisis", text
+        assert result.replies[0].content_key == "crisis_support"
+        assert result.handoff is not None
