@@ -41,6 +41,7 @@ class Staff:
     id: int
     email: str
     role: Role
+    language: str | None = None  # the staff pages' language they chose
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS[self.role]
@@ -102,12 +103,22 @@ class Accounts:
             user.failed_logins = 0
             user.locked_until = None
             session.add(AuditEvent(actor=email, action="login", target=email))
-            return LoginResult.OK, Staff(user.id, user.email, Role(user.role))
+            return LoginResult.OK, _staff(user)
 
     async def get(self, user_id: int) -> Staff | None:
         async with self._sessions() as session:
             user = await session.get(StaffUser, user_id)
-            return None if user is None else Staff(user.id, user.email, Role(user.role))
+            return None if user is None else _staff(user)
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        async with self._sessions.begin() as session:
+            user = await session.get(StaffUser, user_id)
+            if user is not None:
+                user.language = language
+
+
+def _staff(user: StaffUser) -> Staff:
+    return Staff(user.id, user.email, Role(user.role), user.language)
 
 
 class AuditLog:

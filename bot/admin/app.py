@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -19,10 +20,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from bot.admin import i18n
 from bot.admin.accounts import Accounts, AuditLog, LoginResult, Staff
 from bot.admin.context import PageContext
 from bot.admin.gate import run_gate
+from bot.admin.i18n import gettext as _
 from bot.admin.inbox_pages import inbox_routes
+from bot.admin.labels import label
 from bot.admin.retrain import Retrainer
 from bot.admin.security import (
     SESSION_COOKIE,
@@ -46,7 +50,31 @@ from bot.settings import Settings
 from handlers.answers import answer, is_expired
 from nlu.normalize import normalize_text
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+
+def _environment() -> jinja2.Environment:
+    """Templates with gettext ({% trans %}, _()) bound to the request's locale."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
+        autoescape=jinja2.select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True
+    )
+    env.filters.update(i18n.FILTERS)
+    env.globals.update(
+        locale=i18n.current_locale,
+        language_names=i18n.LANGUAGE_NAMES,
+        role_label=lambda code: label("role", code),
+        urgency_label=lambda code: label("urgency", code),
+        status_label=lambda code: label("status", code),
+        outcome_label=lambda code: label("outcome", code),
+    )
+    return env
+
+
+TEMPLATES = Jinja2Templates(env=_environment())
 UNANSWERED_ROUTES = ("fallback", "unknown_words")
 REVIEW_EXTENSION = dt.timedelta(days=182)
 
@@ -70,9 +98,19 @@ def build_admin(deps: AdminDeps) -> Starlette:
     audit = AuditLog(deps.sessions)
     settings = deps.settings
 
+    def topic_title(key: str) -> str:
+        """A content key as staff know it: its title in their language when there is one."""
+        locale = i18n.current_locale()
+        language = locale if locale in settings.languages else settings.default_language
+        if deps.content.has(language, key):
+            return deps.content.get(language, key).title or key
+        return key
+
     def render(
         request: Request, template: str, staff: Staff | None, status: int = 200, **context: Any
     ) -> Response:
+        if staff is not None and staff.language in i18n.LOCALES:
+            i18n.set_locale(staff.language)  # the account's choice beats the session's copy
         return TEMPLATES.TemplateResponse(
             request,
             template,
@@ -80,6 +118,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
                 "staff": staff,
                 "csrf": csrf_token(request),
                 "languages": settings.languages,
+                "topic_title": topic_title,
                 **context,
             },
             status_code=status,
@@ -96,14 +135,29 @@ def build_admin(deps: AdminDeps) -> Starlette:
         if result is LoginResult.OK and staff is not None:
             request.session.clear()
             request.session["staff_id"] = staff.id
+            if staff.language in i18n.LOCALES:
+                request.session[i18n.SESSION_KEY] = staff.language
             target = str(form.get("next") or "/admin/")
             return RedirectResponse(target if target.startswith("/admin") else "/admin/", 303)
         message = (
-            "This account is locked after too many failed attempts. Try again in 15 minutes."
+            _("This account is locked after too many failed attempts. Try again in 15 minutes.")
             if result is LoginResult.LOCKED
-            else "Wrong e-mail or password."
+            else _("Wrong e-mail or password.")
         )
         return render(request, "login.html", None, status=401, error=message, next="/admin/")
+
+    async def choose_language(request: Request) -> Response:
+        """The staff pages' language: kept in the session, and on the account when logged in."""
+        form = await checked_form(request)
+        language = str(form.get("language", ""))
+        if language not in i18n.LOCALES:
+            raise HTTPException(400, _("Choose Spanish or English."))
+        request.session[i18n.SESSION_KEY] = language
+        staff = await current_staff(request, accounts)
+        if staff is not None:
+            await accounts.set_language(staff.id, language)
+        target = str(form.get("next") or "/admin/")
+        return RedirectResponse(target if target.startswith("/admin") else "/admin/", 303)
 
     async def logout(request: Request) -> Response:
         await checked_form(request)
@@ -128,7 +182,11 @@ def build_admin(deps: AdminDeps) -> Starlette:
     async def _published(key: str, language: str) -> dict[str, Any]:
         version = await deps.repository.published(key, language)
         if version is None:
-            raise HTTPException(404, f"no published {language} answer for {key}")
+            raise HTTPException(
+                404,
+                _("No published %(language)s answer for %(key)s.")
+                % {"language": i18n.language_name(language), "key": key},
+            )
         return version.data()
 
     @requires(accounts, "view")
@@ -175,7 +233,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
         key, language = request.path_params["key"], request.path_params["lang"]
         draft = await deps.repository.get(int(request.path_params["version_id"]))
         if draft is None or (draft.key, draft.language) != (key, language):
-            raise HTTPException(404, "no such draft")
+            raise HTTPException(404, _("No such draft."))
         current = await deps.repository.published(key, language)
         gate = await run_gate(settings, deps.repository, deps.classifier, draft)
         try:
@@ -201,13 +259,15 @@ def build_admin(deps: AdminDeps) -> Starlette:
         form = await checked_form(request)
         draft = await deps.repository.get(int(request.path_params["version_id"]))
         if draft is None or draft.status != "draft":
-            raise HTTPException(404, "no such draft")
+            raise HTTPException(404, _("No such draft."))
         gate = await run_gate(settings, deps.repository, deps.classifier, draft)
         if gate.errors:
-            raise HTTPException(400, "this draft is not valid: " + "; ".join(gate.errors))
+            raise HTTPException(400, _("This draft is not valid: ") + "; ".join(gate.errors))
         override = form.get("override") == "on"
         if gate.needs_override and not override:
-            raise HTTPException(409, "test questions fail with this draft: tick the override box")
+            raise HTTPException(
+                409, _("Test questions fail with this draft: tick the box to publish anyway.")
+            )
         published = await deps.repository.publish(draft.id)
         detail = f"version {published.version}"
         if gate.needs_override:
@@ -257,14 +317,16 @@ def build_admin(deps: AdminDeps) -> Starlette:
             for entry in bundle.entries[language].values():
                 reasons = []
                 if is_expired(entry):
-                    reasons.append(f"expired on {entry.expires_on}")
+                    reasons.append(
+                        _("expired on %(day)s") % {"day": i18n.format_date(entry.expires_on)}
+                    )
                 if not entry.reviewed_on:
-                    reasons.append("never reviewed")
+                    reasons.append(_("never reviewed"))
                 if entry.needs_review:
-                    reasons.append("facts to confirm")
+                    reasons.append(_("facts to confirm"))
                 if reasons:
-                    rows.append({"entry": entry, "reasons": reasons})
-        rows.sort(key=lambda r: (not r["reasons"][0].startswith("expired"), r["entry"].key))
+                    rows.append({"entry": entry, "reasons": reasons, "expired": is_expired(entry)})
+        rows.sort(key=lambda r: (not r["expired"], r["entry"].key))
         return render(request, "review.html", staff, rows=rows)
 
     @requires(accounts, "edit")
@@ -299,7 +361,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
         key, language = str(form.get("key", "")), str(form.get("language", ""))
         text = str(form.get("text", "")).strip()
         if not text or language not in settings.languages or not deps.content.has(language, key):
-            raise HTTPException(400, "choose an answer, a language and write a question")
+            raise HTTPException(400, _("Choose an answer and a language, and write a question."))
         if await deps.repository.add_test_question(key, language, text, staff.email):
             await audit.record(staff.email, "add_test_question", f"{language}/{key}", text[:200])
         return RedirectResponse("/admin/tests", 303)
@@ -337,7 +399,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
         text, intent = str(form.get("text", "")).strip(), str(form.get("intent", ""))
         language = str(form.get("language", "")) or settings.default_language
         if not text or not deps.content.has(settings.default_language, intent):
-            raise HTTPException(400, "choose an intent")
+            raise HTTPException(400, _("Choose a topic."))
         async with deps.sessions.begin() as session:
             session.add(
                 TrainingExample(text=text, intent=intent, language=language, created_by=staff.email)
@@ -364,7 +426,9 @@ def build_admin(deps: AdminDeps) -> Starlette:
     async def retrain_start(request: Request, staff: Staff) -> Response:
         await checked_form(request)
         if deps.retrainer is None:
-            raise HTTPException(409, "retraining needs the local NLU server (NLU_URL is external)")
+            raise HTTPException(
+                409, _("Retraining needs the local NLU server (NLU_URL points elsewhere).")
+            )
         try:
             job_id = await deps.retrainer.start(staff.email)
         except RuntimeError as exc:
@@ -379,7 +443,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
     async def on_forbidden(request: Request, exc: Exception) -> Response:
         staff = await _staff_or_none(request, accounts)
         return render(
-            request, "error.html", staff, status=403, title="Not allowed", message=str(exc)
+            request, "error.html", staff, status=403, title=_("Not allowed"), message=str(exc)
         )
 
     async def on_http(request: Request, exc: Exception) -> Response:
@@ -390,8 +454,8 @@ def build_admin(deps: AdminDeps) -> Starlette:
             "error.html",
             staff,
             status=exc.status_code,
-            title="Cannot do that",
-            message=exc.detail,
+            title=_("Cannot do that"),
+            message=_("There is no such page.") if exc.detail == "Not Found" else exc.detail,
         )
 
     edit = "/content/{key}/{lang}"
@@ -399,6 +463,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
         Route("/login", login_page, methods=["GET"]),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/language", choose_language, methods=["POST"]),
         *inbox_routes(PageContext(deps, accounts, audit, render)),
         Route("/content", content_list),
         Route("/content/{key}", content_edit),
@@ -425,7 +490,8 @@ def build_admin(deps: AdminDeps) -> Starlette:
             max_age=SESSION_MAX_AGE,
             same_site="strict",
             https_only=settings.is_production,
-        )
+        ),
+        Middleware(i18n.LocaleMiddleware),  # inside the session: reads the chosen language
     ]
     return Starlette(
         routes=routes,

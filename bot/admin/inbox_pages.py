@@ -10,6 +10,7 @@ from starlette.routing import Route
 from bot.admin import dashboard
 from bot.admin.accounts import Staff
 from bot.admin.context import PageContext
+from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form, requires
 from bot.core import Reply
 
@@ -44,7 +45,7 @@ def inbox_routes(ctx: PageContext) -> list[Route]:
     async def ticket(request: Request, staff: Staff) -> Response:
         found = await deps.inbox.ticket(request.path_params["reference"])
         if found is None:
-            raise HTTPException(404, "no such ticket")
+            raise HTTPException(404, _("No such ticket."))
         view, lines = found
         return render(
             request,
@@ -64,11 +65,11 @@ def inbox_routes(ctx: PageContext) -> list[Route]:
         text = str(form.get("text", "")).strip()[:MAX_REPLY_CHARS]
         found = await deps.inbox.ticket(reference)
         if found is None or not text:
-            raise HTTPException(400, "write a reply for an existing ticket")
-        view, _ = found
+            raise HTTPException(400, _("Write a reply for an existing ticket."))
+        view, _lines = found
         address = await deps.inbox.address(reference)
         if address is None:
-            raise HTTPException(409, "this ticket is closed: the address was deleted")
+            raise HTTPException(409, _("This ticket is closed: the address was deleted."))
         delivery = await deps.outbound.send(view.channel, address, [Reply(text)])
         await deps.inbox.record_reply(reference, text, delivery.sent)
         await audit.record(staff.email, "reply", reference, f"{delivery.mode} {delivery.reason}")
@@ -81,7 +82,7 @@ def inbox_routes(ctx: PageContext) -> list[Route]:
         form = await checked_form(request)
         outcome = str(form.get("outcome", ""))
         if outcome not in OUTCOMES:
-            raise HTTPException(400, "choose an outcome")
+            raise HTTPException(400, _("Choose an outcome."))
         await deps.store.close_handoff(reference, outcome)
         await audit.record(staff.email, "close_ticket", reference, outcome)
         return RedirectResponse("/admin/inbox", 303)

@@ -12,6 +12,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from bot.admin.accounts import Accounts, Staff
+from bot.admin.i18n import gettext as _
+from bot.admin.labels import label
 
 SESSION_COOKIE = "ventanilla_staff"
 SESSION_MAX_AGE = 8 * 60 * 60
@@ -41,7 +43,7 @@ async def checked_form(request: Request) -> dict[str, Any]:
     given = str(form.get("csrf", ""))
     expected = str(request.session.get("csrf", ""))
     if not expected or not hmac.compare_digest(given, expected):
-        raise Forbidden("the form has expired or did not come from this site; reload the page")
+        raise Forbidden(_("The form has expired or did not come from this site: reload the page."))
     return {
         key: form.getlist(key) if len(form.getlist(key)) > 1 else value
         for key, value in form.items()
@@ -64,7 +66,8 @@ def requires(
             if staff is None:
                 return RedirectResponse(f"/admin/login?next={request.url.path}", status_code=303)
             if not staff.can(permission):
-                raise Forbidden(f"your role ({staff.role.value}) cannot do this")
+                role = label("role", staff.role.value)
+                raise Forbidden(_("Your role (%(role)s) cannot do this.") % {"role": role})
             return await handler(request, staff)
 
         return wrapped

@@ -160,6 +160,8 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The staff pages' language ("es", "en"); empty: follow the browser, else Spanish.
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class AuditEvent(Base):

@@ -144,9 +144,13 @@ def content_store_es_emergency(settings: Settings) -> str:
     return "por favor " + file_content(settings).danger_phrases().emergency[0]
 
 
+ENGLISH = "en-US"  # most tests read the English pages; Spanish has its own tests below
+PHONE = {"width": 360, "height": 740}
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
+    context = browser.new_context(locale=ENGLISH)
     page = context.new_page()
     page.set_default_timeout(30_000)
     yield page
@@ -163,7 +167,7 @@ def login(page: Page, site: Site, who: tuple[str, str]) -> None:
     page.goto(f"{site.url}/admin/login")
     page.fill("#email", who[0])
     page.fill("#password", who[1])
-    page.click("button[type=submit]")
+    page.click("#login button[type=submit]")
 
 
 def ask_web_chat(page: Page, site: Site, text: str) -> str:
@@ -308,8 +312,8 @@ def test_agent_answers_a_telegram_ticket_and_closes_it(
 
 
 def test_agent_reply_reaches_the_person_on_the_web_chat(site: Site, browser: Browser) -> None:
-    person = browser.new_context().new_page()
-    agent = browser.new_context().new_page()
+    person = browser.new_context(locale=ENGLISH).new_page()
+    agent = browser.new_context(locale=ENGLISH).new_page()
     ask_web_chat(person, site, "quiero hablar con una persona del equipo")
     login(agent, site, AGENT)
     agent.goto(f"{site.url}/admin/inbox")
@@ -345,8 +349,62 @@ def test_unanswered_question_becomes_a_training_example(site: Site, page: Page) 
     row = page.locator("tr", has_text="zorblax quimfel dravinto")
     expect(row).to_have_count(1)
     shot(page, "admin-unanswered")
-    row.locator("select[name=intent]").select_option("documents")
+    chooser = row.locator("select[name=intent]")
+    assert chooser.input_value() == ""  # no topic is pre-selected: a slip must not train "asylum"
+    chooser.select_option("documents")
     row.locator("button[type=submit]").click()
     expect(page.locator(".flash")).to_contain_text("training example")
     page.goto(f"{site.url}/admin/audit")
     expect(page.locator("table")).to_contain_text("assign_example")
+
+
+def test_spanish_by_default_and_the_choice_sticks(site: Site, browser: Browser) -> None:
+    spanish = browser.new_context(locale="es-SV").new_page()
+    spanish.goto(f"{site.url}/admin/login")
+    expect(spanish.locator("h1")).to_have_text("Iniciar sesión")
+    expect(spanish.locator("label[for=password]")).to_have_text("Contraseña")
+    spanish.context.close()
+
+    english = browser.new_context(locale=ENGLISH).new_page()
+    login(english, site, VIEWER)
+    expect(english.locator("h1")).to_have_text("Dashboard")
+    english.click("#language-switch button[value=es]")
+    expect(english.locator("h1")).to_have_text("Panel")
+    expect(english.locator("html")).to_have_attribute("lang", "es")
+    english.context.close()
+
+    # A new browser in English: the account's choice wins after logging in.
+    again = browser.new_context(locale=ENGLISH).new_page()
+    login(again, site, VIEWER)
+    expect(again.locator("h1")).to_have_text("Panel")
+    again.click("#language-switch button[value=en]")
+    expect(again.locator("h1")).to_have_text("Dashboard")
+    again.context.close()
+
+
+def test_inbox_and_ticket_read_well_on_a_phone(site: Site, browser: Browser) -> None:
+    before = len(site.api.sent(PERSON))
+    _telegram_update(site, "quiero hablar con una persona", 40)
+    _wait(lambda: len(site.api.sent(PERSON)) > before)
+    _telegram_update(site, "es sobre mi hijo", 41)
+    phone = browser.new_context(locale="es-SV", viewport=PHONE, is_mobile=True).new_page()
+    login(phone, site, AGENT)
+    phone.goto(f"{site.url}/admin/inbox")
+    expect(phone.locator("h1")).to_have_text("Bandeja")
+    width = "document.documentElement.scrollWidth"
+    assert phone.evaluate(width) <= PHONE["width"]  # the table reflows, nothing scrolls sideways
+    first = phone.locator("#tickets td[data-label=Referencia]").first
+    expect(first).to_be_visible()
+    shot(phone, "admin-inbox-phone")
+    phone.locator("#tickets tr", has_text="telegram").locator("a").first.click()
+    messages = phone.locator("#conversation li")
+    _wait(lambda: phone.reload() is None or messages.filter(has_text="sobre mi hijo").count() == 1)
+    texts = messages.all_inner_texts()
+    # One message per item, each saying who wrote it.
+    assert all(t.split(" · ")[0] in ("Persona", "Bot", "Equipo") for t in texts), texts
+    assert any(t.startswith("Bot") for t in texts) and any(t.startswith("Persona") for t in texts)
+    assert phone.evaluate(width) <= PHONE["width"]
+    shot(phone, "admin-ticket-phone")
+    phone.select_option("#outcome", "answered")
+    phone.click("#close")
+    phone.context.close()
