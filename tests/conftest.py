@@ -20,8 +20,59 @@ from bot.memory_state import InMemoryStateStore
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 from nlu.server import LocalRasaServer
 from nlu.train import train_model
+from tests import pg_cluster
 
 SHARED_EVAL = PROJECT_ROOT.parent / "shared" / "eval" / "dev_nlu.jsonl"
+
+
+# PostgreSQL for the whole run: TEST_POSTGRES_URL if given, else a throwaway server when the
+# binaries are installed (tests/pg_cluster.py), else one clear note of what is skipped.
+_POSTGRES = pytest.StashKey[str]()
+_CLUSTER = pytest.StashKey[pg_cluster.Cluster]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("TEST_POSTGRES_URL"):
+        config.stash[_POSTGRES] = "TEST_POSTGRES_URL"
+        return
+    if os.environ.get("VENTANILLA_TEST_POSTGRES") == "off":
+        config.stash[_POSTGRES] = ""
+        return
+    bindir = pg_cluster.server_binaries()
+    if bindir is None:
+        config.stash[_POSTGRES] = ""
+        return
+    try:
+        cluster = pg_cluster.start(bindir)
+    except (RuntimeError, OSError, KeyError) as exc:
+        config.stash[_POSTGRES] = ""
+        print(f"could not start a throwaway PostgreSQL: {exc}", flush=True)
+        return
+    config.stash[_CLUSTER] = cluster
+    config.stash[_POSTGRES] = f"a throwaway server from {bindir}"
+    os.environ["TEST_POSTGRES_URL"] = cluster.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cluster = config.stash.get(_CLUSTER, None)
+    if cluster is not None:
+        os.environ.pop("TEST_POSTGRES_URL", None)
+        cluster.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    source = config.stash.get(_POSTGRES, "")
+    return f"postgresql: {source}" if source else "postgresql: none, its tests are SKIPPED"
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if not config.stash.get(_POSTGRES, ""):
+        terminalreporter.write_sep("=", "PostgreSQL tests skipped", yellow=True)
+        terminalreporter.write_line(
+            "Every storage test has a PostgreSQL twin, and they did not run: "
+            + pg_cluster.INSTALL_HINT
+            + "."
+        )
 
 
 def free_port() -> int:

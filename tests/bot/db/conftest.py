@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db import engine as db
 from bot.db.store import SqlStore
 from bot.privacy import Protector
+from tests import pg_cluster
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -32,7 +33,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         return
     base = _postgres_url()
     if base is None:
-        pytest.skip("no PostgreSQL configured (set TEST_POSTGRES_URL)")
+        pytest.skip("no PostgreSQL: " + pg_cluster.INSTALL_HINT)
     schema = f"t_{uuid.uuid4().hex[:10]}"
     admin = create_engine(db.sync_url(base).replace("+psycopg", "+psycopg"))
     with admin.begin() as connection:
