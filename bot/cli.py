@@ -1,4 +1,4 @@
-"""The `ventanilla` command: run, chat, ask, nlu train|eval, content check|review."""
+"""The `ventanilla` command: the bot, its NLU model, content, staff accounts and data."""
 
 from __future__ import annotations
 
@@ -21,11 +21,13 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOG_FILE = "ventanilla.log"
+
+
 def configure_logging(verbose: bool = False) -> None:
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+        level=logging.DEBUG if verbose else logging.INFO, format=LOG_FORMAT, stream=sys.stderr
     )
     # httpx logs request URLs, which carry bot tokens and the NLU token.
     for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "twilio.http_client"):
@@ -34,11 +36,36 @@ def configure_logging(verbose: bool = False) -> None:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
-async def _with_engine(settings: Settings, work: Callable[[Dispatcher], Awaitable[int]]) -> int:
+def log_to_file(settings: Settings) -> Path:
+    """Send log lines to the data folder's log file instead of the terminal (for `chat`)."""
+    path = settings.data_dir / LOG_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    return path
+
+
+async def _with_engine(
+    settings: Settings, work: Callable[[Dispatcher], Awaitable[int]], in_memory: bool = False
+) -> int:
+    """Run `work` with the engine; `in_memory`: conversations, state and tickets stay in
+    this process (nothing written to the database), as a trial should."""
+    from bot.engine import build_dispatcher
+    from bot.memory_state import InMemoryStateStore
     from bot.runtime import running
 
-    async with running(settings, _say) as runtime:
-        return await work(runtime.dispatcher)
+    async with running(settings, _say, reuse_nlu=True) as runtime:
+        if not in_memory:
+            return await work(runtime.dispatcher)
+        assert runtime.classifier is not None  # `running` always connects the NLU
+        dispatcher = build_dispatcher(
+            settings, runtime.classifier, InMemoryStateStore(), runtime.content
+        )
+        return await work(dispatcher)
 
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
@@ -49,7 +76,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import running
 
     async def work() -> int:
-        async with running(settings, _say) as runtime:
+        async with running(settings, _say, reuse_nlu=True) as runtime:
             # One question from a new person, kept in memory only: trying the bot
             # leaves no conversation, ticket or state behind in the database.
             assert runtime.classifier is not None  # `running` always connects the NLU
@@ -90,15 +117,18 @@ async def _ask_each_line(dispatcher: Dispatcher, language: str | None) -> int:
     return 0
 
 
-def cmd_chat(settings: Settings, _: argparse.Namespace) -> int:
+def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.console import chat_loop
 
+    log_path = log_to_file(settings)
+
     async def work(dispatcher: Dispatcher) -> int:
-        _say("Ventanilla console chat. Ctrl-D to leave.")
+        stored = "stored in the database" if args.store else "kept in memory only"
+        _say(f"Ventanilla console chat ({stored}; log: {log_path}). Ctrl-D to leave.")
         await chat_loop(dispatcher.handle)
         return 0
 
-    return asyncio.run(_with_engine(settings, work))
+    return asyncio.run(_with_engine(settings, work, in_memory=not args.store))
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
@@ -115,7 +145,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     if args.workers > 1:
         return _run_workers(settings, args.workers)
-    _say(f"Ventanilla on http://{settings.host}:{settings.port}/ (staff pages at /admin/)")
+    _announce_when_up(settings, "(staff pages at /admin/)")
     uvicorn.run(
         VentanillaApp(settings, args.telegram_polling),
         host=settings.host,
@@ -124,6 +154,30 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
     )
     return 0
+
+
+def _announce_when_up(settings: Settings, detail: str) -> None:
+    """Say "Ventanilla on http://..." once the server answers there, not before."""
+    import threading
+    import time
+
+    import httpx
+
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    url = f"http://{host}:{settings.port}/"
+
+    def watch() -> None:
+        deadline = time.monotonic() + settings.nlu.startup_timeout_seconds + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "healthz", timeout=2).status_code < 500:
+                    _say(f"Ventanilla on {url} {detail}")
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, name="announce", daemon=True).start()
 
 
 def _database_problem(settings: Settings) -> str | None:
@@ -161,7 +215,7 @@ def _run_workers(settings: Settings, workers: int) -> int:
         asyncio.run(server.wait_until_ready(settings.nlu.startup_timeout_seconds))
         os.environ["NLU_URL"], os.environ["NLU_AUTH_TOKEN"] = server.url, server.auth_token
     try:
-        _say(f"Ventanilla on http://{settings.host}:{settings.port}/ with {workers} workers")
+        _announce_when_up(settings, f"with {workers} workers")
         uvicorn.run(
             "bot.asgi:create_app",
             factory=True,
@@ -320,10 +374,27 @@ def cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _commands(parser: argparse.ArgumentParser, prefix: str = "") -> list[tuple[str, str]]:
+    """Every runnable command under `parser`, with its one-line help."""
+    found: list[tuple[str, str]] = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help or "" for a in action._choices_actions}
+            for name, child in action.choices.items():
+                nested = _commands(child, f"{prefix}{name} ")
+                found.extend(nested or [(f"{prefix}{name}", helps.get(name, ""))])
+    return found
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ventanilla", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="ventanilla",
+        usage="ventanilla [--verbose] COMMAND ...",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--verbose", action="store_true", help="debug logging (never user text)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="one of:")
 
     run = sub.add_parser("run", help="serve the web chat (and webhooks) with a local NLU server")
     run.add_argument(
@@ -332,7 +403,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     run.set_defaults(func=cmd_run)
 
-    chat = sub.add_parser("chat", help="talk to the bot in this terminal")
+    chat = sub.add_parser("chat", help="talk to the bot in this terminal (options as numbers)")
+    chat.add_argument(
+        "--store", action="store_true", help="store the conversation (default: memory only)"
+    )
     chat.set_defaults(func=cmd_chat)
 
     ask = sub.add_parser("ask", help="send one message and print the answer")
@@ -389,6 +463,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(func=cmd_content_export)
     review = content.add_parser("review", help="list the facts staff must confirm")
     review.set_defaults(func=cmd_content_check, errors_only=False)
+
+    commands = _commands(parser)
+    width = max(len(name) for name, _help in commands) + 2
+    parser.epilog = (
+        "commands:\n"
+        + "\n".join(f"  {name:<{width}}{text}" for name, text in commands)
+        + "\n\n`ventanilla COMMAND --help` gives each command's options."
+    )
+    sub.help = argparse.SUPPRESS
     return parser
 
 

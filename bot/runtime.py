@@ -104,10 +104,13 @@ async def prepare_database(settings: Settings, say: Callable[[str], None]) -> No
 
 
 @asynccontextmanager
-async def running(settings: Settings, say: Callable[[str], None]) -> AsyncIterator[Runtime]:
+async def running(
+    settings: Settings, say: Callable[[str], None], reuse_nlu: bool = False
+) -> AsyncIterator[Runtime]:
+    """`reuse_nlu`: use a local NLU server another command runs (for `ask` and `chat`)."""
     async with (
         storage(settings) as (store, engine, protector),
-        nlu_endpoint(settings, say) as endpoint,
+        nlu_endpoint(settings, say, reuse_running=reuse_nlu) as endpoint,
     ):
         repository = ContentRepository(db.sessions(engine))
         content = await published_content(settings, repository, say)

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.settings import Settings
+from nlu.client import RasaClient
 from nlu.server import LocalRasaServer, newest_model
 from nlu.train import train_model
+
+# Where a running local NLU server leaves its address and token (mode 0600, in the data
+# folder) so that `ventanilla ask` and `chat` use it instead of starting a second one.
+RUNNING_FILE = "nlu-server.json"
 
 
 @dataclass
@@ -48,6 +56,8 @@ class Endpoint:
             raise RuntimeError("the NLU server is external (NLU_URL); deploy the model there")
         old, self.local = self.local, fresh
         self.url, self.auth_token = fresh.url, fresh.auth_token
+        if self.log_dir is not None and (self.log_dir / RUNNING_FILE).exists():
+            _publish(self.log_dir, self)  # `ask` and `chat` follow the swap
         old.stop()
 
     def stop(self) -> None:
@@ -63,9 +73,26 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def inputs_fingerprint(data_dir: Path, config: Path) -> str:
+    """A hash of what a model is trained from: the pipeline and every training file."""
+    digest = hashlib.sha256(config.read_bytes())
+    for path in sorted(data_dir.rglob("*.yml")):
+        digest.update(str(path.relative_to(data_dir)).encode() + b"\x00" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _fingerprint_file(model: Path) -> Path:
+    return model.with_name(model.name + ".inputs")
+
+
 def model_is_stale(model: Path | None, data_dir: Path, config: Path) -> bool:
+    """Stale when the training inputs differ from the model's; by content when the model
+    records them (a fresh checkout's file times say nothing), else by modification time."""
     if model is None:
         return True
+    recorded = _fingerprint_file(model)
+    if recorded.exists():
+        return recorded.read_text().strip() != inputs_fingerprint(data_dir, config)
     newest_input = max(
         [config.stat().st_mtime, *(p.stat().st_mtime for p in data_dir.rglob("*.yml"))]
     )
@@ -83,17 +110,55 @@ def ensure_model(settings: Settings, report: Callable[[str], None]) -> Path:
             data_dir=settings.nlu.data_dir,
             report=report,
         )
+        _fingerprint_file(model).write_text(
+            inputs_fingerprint(settings.nlu.data_dir, settings.nlu.config) + "\n"
+        )
     assert model is not None
     return model
 
 
+def _publish(data_dir: Path, endpoint: Endpoint) -> Path:
+    path = data_dir / RUNNING_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(
+            {"url": endpoint.url, "auth_token": endpoint.auth_token, "pid": os.getpid()}, handle
+        )
+    return path
+
+
+async def running_endpoint(settings: Settings) -> Endpoint | None:
+    """The local NLU server another command started (and published), if it answers."""
+    if settings.nlu.url:
+        return None
+    try:
+        found = json.loads((settings.data_dir / RUNNING_FILE).read_text())
+        url, token = str(found["url"]), str(found["auth_token"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    client = RasaClient(url, token, timeout_seconds=2.0)
+    try:
+        return Endpoint(url, token) if await client.is_ready() else None
+    finally:
+        await client.aclose()
+
+
 @asynccontextmanager
 async def nlu_endpoint(
-    settings: Settings, report: Callable[[str], None]
+    settings: Settings, report: Callable[[str], None], reuse_running: bool = False
 ) -> AsyncIterator[Endpoint]:
+    """The configured NLU_URL; or, with `reuse_running`, a local server already running
+    (`ventanilla run` in another terminal); or a local server started here."""
     if settings.nlu.url:
         yield Endpoint(settings.nlu.url, settings.nlu.auth_token)
         return
+    if reuse_running:
+        running = await running_endpoint(settings)
+        if running is not None:
+            report(f"Using the NLU server running on {running.url}.")
+            yield running
+            return
     model = ensure_model(settings, report)
     server = LocalRasaServer(
         model=model,
@@ -114,6 +179,12 @@ async def nlu_endpoint(
 
         await server.wait_until_ready(settings.nlu.startup_timeout_seconds, progress)
         report("NLU server ready.")
-        yield endpoint
+        published = _publish(settings.data_dir, endpoint)
+        try:
+            yield endpoint
+        finally:
+            with suppress(OSError):
+                if json.loads(published.read_text()).get("pid") == os.getpid():
+                    published.unlink()
     finally:
         endpoint.stop()

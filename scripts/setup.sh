@@ -62,17 +62,26 @@ uv_settings() {
 }
 
 say "Setting up (first time: about 4 minutes on 2 cores; later: seconds) ..."
-if [ $need_app = 1 ] && [ ! -x .venv/bin/python ]; then "$py311" -m venv .venv; fi
 
+# uv itself: on PATH, or a private copy in .stamps/uv (no virtual environment needed for it).
 uv=""
 if [ -z "${VENTANILLA_NO_UV:-}" ]; then
   t=$SECONDS
-  if [ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet 'uv>=0.4' >.stamps/uv.log 2>&1; then
-    uv=.venv/bin/uv; uv_settings
-    say "  [1/3] installer: uv $($uv --version | cut -d' ' -f2) ($(since $t))"
+  if command -v uv >/dev/null 2>&1; then
+    uv=$(command -v uv)
+  elif [ -x .stamps/uv/bin/uv ] || "$py311" -m pip install --quiet --target .stamps/uv 'uv>=0.4' \
+      >.stamps/uv.log 2>&1; then
+    uv=.stamps/uv/bin/uv
+  fi
+  if [ -n "$uv" ]; then
+    uv_settings
+    say "  [1/3] installer: uv $("$uv" --version | cut -d' ' -f2) ($(since $t))"
   else
     say "  [1/3] installer: uv unavailable (see .stamps/uv.log), using pip: slower"
   fi
+fi
+if [ $need_app = 1 ] && [ ! -x .venv/bin/python ]; then
+  if [ -n "$uv" ]; then "$uv" venv --quiet --seed --python "$py311" .venv; else "$py311" -m venv .venv; fi
 fi
 
 install_app() {

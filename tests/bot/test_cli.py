@@ -32,3 +32,22 @@ def test_run_with_an_unreachable_database_says_so_in_one_line(tmp_path: Path) ->
     assert "error: cannot use the database postgresql+psycopg://ventanilla:***@127.0.0.1" in output
     assert "hunter2" not in output  # the password never reaches the terminal or a log
     assert "Traceback" not in output
+
+
+def test_help_lists_every_command_with_one_line() -> None:
+    from bot.cli import _commands, build_parser
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--help"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    commands = _commands(build_parser())
+    names = [name for name, _help in commands]
+    assert {"run", "chat", "ask", "nlu train", "nlu eval", "content check", "db upgrade"} <= set(
+        names
+    )
+    lines = done.stdout.splitlines()
+    for name, text in commands:
+        assert text, f"{name} has no help line"
+        matching = [line for line in lines if line.split(text)[0].strip() == name]
+        assert len(matching) == 1, f"{name!r} is not listed once with its help:\n{done.stdout}"

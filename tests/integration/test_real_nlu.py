@@ -214,3 +214,49 @@ def test_eval_goes_through_the_engine_and_scores_a_safety_file(
         "missed_kinds": [],
         "false_alarm_kinds": [],
     }
+
+
+def _published_server(nlu_server: RunningNLU, data_dir: Path) -> dict[str, str]:
+    """A data folder where `ventanilla run` has left its NLU server's address, and an
+    environment that would otherwise make the CLI start its own server."""
+    from nlu.service import RUNNING_FILE
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / RUNNING_FILE).write_text(
+        json.dumps({"url": nlu_server.url, "auth_token": nlu_server.token, "pid": 1})
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("NLU_URL", "NLU_AUTH_TOKEN")}
+    return {**env, "VENTANILLA_DATA_DIR": str(data_dir)}
+
+
+def test_ask_uses_the_nlu_server_already_running(nlu_server: RunningNLU, tmp_path: Path) -> None:
+    env = _published_server(nlu_server, tmp_path / "data")
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "ask", "buenas", "--json"],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert f"Using the NLU server running on {nlu_server.url}" in done.stderr
+    assert "Starting the NLU server" not in done.stderr
+    assert json.loads(done.stdout)["intent"] == "greet"
+
+
+def test_chat_keeps_logs_out_of_the_terminal_and_stores_nothing(
+    nlu_server: RunningNLU, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    data_dir = tmp_path / "data"
+    env = _published_server(nlu_server, data_dir)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="hola\nquiero hablar con una persona del equipo\n",
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    terminal = done.stdout + done.stderr
+    assert " INFO " not in terminal and " WARNING " not in terminal, terminal
+    assert "\n1. " in done.stdout  # options as numbers
+    assert "message handled" in (data_dir / "ventanilla.log").read_text()
+    with sqlite3.connect(data_dir / "ventanilla.sqlite3") as database:
+        tickets = database.execute("SELECT count(*) FROM handoff_tickets").fetchone()[0]
+        messages = database.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert (tickets, messages) == (0, 0)  # a terminal trial leaves nothing for staff
