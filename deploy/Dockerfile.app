@@ -8,7 +8,8 @@ COPY handlers handlers
 COPY nlu nlu
 COPY content content
 COPY config.yml .
-RUN pip install --no-cache-dir . && useradd --system ventanilla && mkdir -p /app/data \
+# Editable: settings find config.yml, content/ and nlu/ next to the bot package.
+RUN pip install --no-cache-dir -e . && useradd --system ventanilla && mkdir -p /app/data \
     && chown ventanilla /app/data
 USER ventanilla
 ENV VENTANILLA_MODE=production VENTANILLA_SERVER_HOST=0.0.0.0
