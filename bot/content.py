@@ -17,6 +17,7 @@ import yaml
 
 from bot.core import ContentEntry, DangerPhrases
 from nlu.normalize import normalize_text
+from nlu.training_data import FAST_SAFE_LOADER
 
 MAX_TEXT_CHARS = 1000
 MAX_TITLE_CHARS = 24
@@ -131,7 +132,7 @@ def bundle_from_texts(
         if language not in bundle.entries:
             continue
         try:
-            data = yaml.safe_load(body)
+            data = yaml.load(body, Loader=FAST_SAFE_LOADER)
         except yaml.YAMLError as exc:
             raise ContentError(f"{language}/{key}.yml: not valid YAML: {exc}") from exc
         if not isinstance(data, dict) or "key" not in data:

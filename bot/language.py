@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from nlu.normalize import normalize_text, words
-from nlu.training_data import Example
+from nlu.training_data import FAST_SAFE_LOADER, Example
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class LanguageDetector:
     def from_files(
         cls, markers_file: Path, supported: Iterable[str], examples: Iterable[Example]
     ) -> LanguageDetector:
-        markers = yaml.safe_load(markers_file.read_text(encoding="utf-8"))
+        markers = yaml.load(markers_file.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
         vocab: dict[str, set[str]] = {}
         for example in examples:
             vocab.setdefault(example.language, set()).update(words(normalize_text(example.text)))

@@ -14,6 +14,10 @@ import yaml
 
 from nlu.normalize import normalize_text
 
+# libyaml's safe loader: the same documents, parsed ten times faster (content and
+# training data are read at every start, `ventanilla ask` included).
+FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Example:
@@ -36,7 +40,7 @@ def load_examples(data_dir: Path) -> list[Example]:
     examples: list[Example] = []
     for path in sorted(data_dir.rglob("*.yml")):
         language = path.parent.name if path.parent != data_dir else "und"
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER) or {}
         for item in document.get("nlu") or []:
             if "intent" not in item:
                 continue
