@@ -6,6 +6,9 @@ import argparse
 import asyncio
 import json
 import logging
+import os
+import signal
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -139,7 +142,16 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if args.workers > 1 and args.telegram_polling:
         _say("error: --telegram-polling needs a single worker")
         return 2
-    problem = _database_problem(settings)
+    trainer = _train_meanwhile(settings)
+    try:
+        problem = _database_problem(settings)
+        if trainer is not None and not problem and trainer.wait() != 0:
+            _say("error: training the NLU model failed (see above)")
+            return 1
+    finally:
+        if trainer is not None and trainer.poll() is None:  # a database problem or Ctrl-C
+            os.killpg(trainer.pid, signal.SIGTERM)
+            trainer.wait()
     if problem:
         _say(problem)
         return 2
@@ -154,6 +166,20 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,
     )
     return 0
+
+
+def _train_meanwhile(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """On a first run (or after the training data changed) train in another process while
+    the database is migrated and seeded; the server then finds the model up to date."""
+    from nlu.service import served_model_is_stale
+
+    if settings.nlu.url or not served_model_is_stale(settings):
+        return None
+    _say("No up-to-date NLU model: training one while the database is prepared ...")
+    # Its own process group: stopping it stops Rasa's training process too.
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "nlu", "train"], start_new_session=True
+    )
 
 
 def _announce_when_up(settings: Settings, detail: str) -> None:
@@ -198,8 +224,6 @@ def _database_problem(settings: Settings) -> str | None:
 
 def _run_workers(settings: Settings, workers: int) -> int:
     """Several uvicorn workers sharing one database and one NLU server started here."""
-    import os
-
     import uvicorn
 
     from nlu.server import LocalRasaServer
@@ -327,15 +351,11 @@ def cmd_data_delete_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_nlu_train(settings: Settings, args: argparse.Namespace) -> int:
-    from nlu.train import TrainingError, train_model
+    from nlu.service import train_recorded
+    from nlu.train import TrainingError
 
     try:
-        train_model(
-            settings.nlu.config,
-            settings.nlu.models_dir,
-            data_dir=settings.nlu.data_dir,
-            report=_say,
-        )
+        train_recorded(settings, _say)
     except TrainingError as exc:
         _say(f"error: {exc}")
         return 1

@@ -104,16 +104,23 @@ def ensure_model(settings: Settings, report: Callable[[str], None]) -> Path:
     model = newest_model(settings.nlu.models_dir)
     if model_is_stale(model, settings.nlu.data_dir, settings.nlu.config):
         report("No up-to-date NLU model: training one (a few seconds) ...")
-        model = train_model(
-            settings.nlu.config,
-            settings.nlu.models_dir,
-            data_dir=settings.nlu.data_dir,
-            report=report,
-        )
-        _fingerprint_file(model).write_text(
-            inputs_fingerprint(settings.nlu.data_dir, settings.nlu.config) + "\n"
-        )
+        model = train_recorded(settings, report)
     assert model is not None
+    return model
+
+
+def served_model_is_stale(settings: Settings) -> bool:
+    model = newest_model(settings.nlu.models_dir)
+    return model_is_stale(model, settings.nlu.data_dir, settings.nlu.config)
+
+
+def train_recorded(settings: Settings, report: Callable[[str], None]) -> Path:
+    """Train, and record what the model was trained from (see `model_is_stale`)."""
+    fingerprint = inputs_fingerprint(settings.nlu.data_dir, settings.nlu.config)
+    model = train_model(
+        settings.nlu.config, settings.nlu.models_dir, data_dir=settings.nlu.data_dir, report=report
+    )
+    _fingerprint_file(model).write_text(fingerprint + "\n")
     return model
 
 
