@@ -50,6 +50,10 @@ SYSTEM_KEYS = (
     "handoff_outside_hours",
     "reference_code",
     "referral_menu",
+    "alerts_done",
+    "alerts_stopped",
+    "alerts_expired",
+    "alerts_footer",
 )
 
 # intent -> content key, where the engine answers an intent with another entry

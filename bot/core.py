@@ -213,6 +213,17 @@ class StateStore(Protocol):
         ...
 
 
+class RouteHook(Protocol):
+    """A feature that answers some messages before the usual routing (e.g. alert subscriptions).
+
+    Returns None to let the message through; it may change the person's state.
+    """
+
+    async def route(
+        self, message: IncomingMessage, state: UserState, language: str, text: str
+    ) -> EngineResult | None: ...
+
+
 class OutputChannel(Protocol):
     """Where replies go; each channel renders buttons its own way."""
 

@@ -25,6 +25,7 @@ from bot.core import (
     MessageKind,
     NLUUnavailableError,
     Reply,
+    RouteHook,
     StateStore,
     Urgency,
     UserState,
@@ -143,6 +144,8 @@ class Dispatcher:
             self.metrics.describe(name, text)
         self._danger_source = content.danger_phrases()
         self._danger_matcher = DangerMatcher(self._danger_source)
+        # Alert subscriptions (bot/broadcast/flow.py), set by the composition root.
+        self.alerts: RouteHook | None = None
 
     def _danger_scan(self, text: str) -> Danger | None:
         phrases = self._content.danger_phrases()
@@ -302,6 +305,10 @@ class Dispatcher:
                 language=language,
                 route="media",
             )
+        if self.alerts is not None:
+            subscribed = await self.alerts.route(message, state, language, text)
+            if subscribed is not None:
+                return subscribed
         if message.payload:
             by_payload = self._from_payload(message.payload, language, state)
             if by_payload is not None:

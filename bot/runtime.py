@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 
 from bot.alerts import SmtpSettings, StaffAlerter
+from bot.broadcast.flow import build_flow
 from bot.channels.telegram import TelegramChannel
 from bot.content import FileContentStore
 from bot.content_db import ContentRepository, DbContentStore
@@ -119,6 +120,7 @@ async def running(
         states = WriteBehindStore(store, metrics)
         try:
             dispatcher = build_dispatcher(settings, client, states, content, metrics)
+            dispatcher.alerts = build_flow(settings, content, engine, protector)
             yield Runtime(
                 settings,
                 dispatcher,

@@ -55,6 +55,7 @@ class Settings:
     handoff_silence_hours: float = 24.0
     office_hours: str = ""
     alerts: Mapping[str, Any] = field(default_factory=dict)
+    broadcast: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -132,6 +133,7 @@ def load_settings(
             handoff_silence_hours=float((raw.get("handoff") or {}).get("silence_hours", 24)),
             office_hours=str((raw.get("handoff") or {}).get("office_hours") or ""),
             alerts=dict(raw.get("alerts") or {}),
+            broadcast=dict(raw.get("broadcast") or {}),
             env=env,
         )
     except (KeyError, TypeError, ValueError) as exc:

@@ -228,3 +228,84 @@ class ContentVersion(Base):
     body: Mapped[str] = mapped_column(Text)  # the entry as YAML, same shape as content/ files
     created_by: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class Subscriber(Base):
+    """A person who asked for topic alerts: the one case where the bot writes first.
+
+    The address is encrypted (Fernet) and absent for the web chat, whose page
+    collects announcements by the keyed hash. The row goes on "cancelar avisos",
+    on erasure and after the configured time without contact.
+    """
+
+    __tablename__ = "subscribers"
+    __table_args__ = (UniqueConstraint("channel", "user_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    address: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token; None for web
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SubscriptionTopic(Base):
+    __tablename__ = "subscription_topics"
+
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class Broadcast(Base):
+    """An announcement: written by one staff member, approved by another, then sent."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    text_es: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    # draft | approved | sending | done | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    author: Mapped[str] = mapped_column(String(255))
+    approver: Mapped[str | None] = mapped_column(String(255))
+    send_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class BroadcastDelivery(Base):
+    """One recipient of one broadcast; its status is the job's durable progress.
+
+    No address here: it is read from the subscriber when the message goes out,
+    so a person who unsubscribes or is erased mid-job receives nothing.
+    """
+
+    __tablename__ = "broadcast_deliveries"
+    __table_args__ = (UniqueConstraint("broadcast_id", "subscriber_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    subscriber_id: Mapped[int] = mapped_column(Integer, index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    # pending | claimed | sent | failed | skipped
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    mode: Mapped[str | None] = mapped_column(String(16))  # telegram | free_text | template | web
+    error: Mapped[str | None] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WorkerLease(Base):
+    """Which worker may run send jobs, until when: exactly one at a time."""
+
+    __tablename__ = "worker_leases"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)

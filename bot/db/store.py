@@ -23,6 +23,8 @@ from bot.db.models import (
     HandoffTicket,
     Message,
     ProcessedMessage,
+    Subscriber,
+    SubscriptionTopic,
     User,
     WebOutboxMessage,
     utcnow,
@@ -361,6 +363,20 @@ class SqlStore:
             await session.execute(
                 delete(WebOutboxMessage).where(
                     WebOutboxMessage.user_hash == self._protector.user_hash(channel, user_id)
+                )
+            )
+            # Alert subscriptions and their encrypted address (bot/db/subscriptions.py).
+            subscribers = select(Subscriber.id).where(
+                Subscriber.channel == channel,
+                Subscriber.user_hash == self._protector.user_hash(channel, user_id),
+            )
+            await session.execute(
+                delete(SubscriptionTopic).where(SubscriptionTopic.subscriber_id.in_(subscribers))
+            )
+            await session.execute(
+                delete(Subscriber).where(
+                    Subscriber.channel == channel,
+                    Subscriber.user_hash == self._protector.user_hash(channel, user_id),
                 )
             )
             user = await self._user(session, channel, user_id)

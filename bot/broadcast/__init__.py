@@ -1,0 +1,1 @@
+"""Topic alerts: people subscribe per topic; staff send paced, approved announcements."""
