@@ -25,9 +25,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
-from babel.core import negotiate_locale
 from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bot.accept_language import negotiate as accept_language_negotiate
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
@@ -80,33 +81,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
-def parse_accept_language(header: str) -> list[str]:
-    """Language tags in the order the browser prefers them (RFC 9110 q-values)."""
-    weighted: list[tuple[float, int, str]] = []
-    for position, part in enumerate(header.split(",")):
-        tag, _sep, params = part.strip().partition(";")
-        tag = tag.strip()
-        if not tag or tag == "*":
-            continue
-        quality = 1.0
-        for param in params.split(";"):
-            name, _eq, value = param.strip().partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0:
-            weighted.append((-quality, position, tag.replace("-", "_")))
-    return [tag for _q, _p, tag in sorted(weighted)]
-
-
 def negotiate(accept_language: str) -> str:
     """The best of our locales for a browser, Spanish when nothing fits."""
-    # Lower case: Babel hands back the browser's own spelling ("EN" for "EN-gb").
-    preferred = [tag.lower() for tag in parse_accept_language(accept_language)]
-    found = negotiate_locale(preferred, list(LOCALES), sep="_")
-    return found if found in LOCALES else DEFAULT_LOCALE
+    return accept_language_negotiate(accept_language, LOCALES, DEFAULT_LOCALE)
 
 
 def request_locale(session: dict[str, Any], accept_language: str) -> str:
