@@ -10,6 +10,11 @@ Offered rate 0 means "as fast as the connections allow". Prints sustained
 messages/s, p50/p95/p99 latency, errors and the server's peak RSS (with children).
 WhatsApp replies come back in the webhook response, so their latency is end to
 end; Telegram's webhook only acknowledges, so its figure is the ack time.
+
+Messages come from `bench.corpus`: most are composed on the fly and never sent
+twice, so the app's parse cache cannot stand in for the NLU; the app's own
+cache counters (`/metrics`) give the hit rate of the measured part of the run.
+Every target gets the same sequence of messages.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ import argparse
 import asyncio
 import itertools
 import json
-import random
+import re
 import statistics
 import time
+import urllib.request
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -29,8 +36,9 @@ from urllib.parse import urlencode, urlsplit
 import uvloop
 from twilio.request_validator import RequestValidator
 
-CORPUS = Path(__file__).with_name("corpus.jsonl")
-WEIGHTS = {"question": 50, "menu_number": 20, "greeting": 10, "thanks": 10, "long": 10}
+from bench.corpus import messages
+from nlu.client import CACHE_METRIC
+
 # Each person sends a few messages, then a new person writes: with a fixed set of
 # senders, every one of them would soon have asked for a human and have every
 # later message routed to the staff inbox, a cheaper path than answering.
@@ -61,17 +69,27 @@ class Result:
         return "\n".join(line for line in lines if line)
 
 
-def corpus(seed: int) -> itertools.cycle[str]:
-    items = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line]
-    rng = random.Random(seed)
-    by_kind: dict[str, list[str]] = {}
-    for item in items:
-        by_kind.setdefault(item["kind"], []).append(item["text"])
-    kinds = [k for k in WEIGHTS if k in by_kind]
-    picks = [
-        rng.choice(by_kind[rng.choices(kinds, [WEIGHTS[k] for k in kinds])[0]]) for _ in range(5000)
-    ]
-    return itertools.cycle(picks)
+def texts(seed: int) -> Iterator[str]:
+    return (text for _, text in messages(seed))
+
+
+def cache_counts(url: str) -> dict[str, float]:
+    """The app's parse-cache hits and misses so far, from its /metrics page."""
+    with urllib.request.urlopen(url.rstrip("/") + "/metrics", timeout=10) as response:
+        page = response.read().decode()
+    pattern = re.compile(rf'^{CACHE_METRIC}{{result="(\w+)"}} ([0-9.e+]+)$', re.MULTILINE)
+    return {name: float(value) for name, value in pattern.findall(page)}
+
+
+def cache_report(before: dict[str, float], after: dict[str, float], answered: int) -> str:
+    hits = after.get("hit", 0.0) - before.get("hit", 0.0)
+    misses = after.get("miss", 0.0) - before.get("miss", 0.0)
+    lookups = hits + misses
+    rate = hits / lookups if lookups else 0.0
+    return (
+        f"  NLU lookups {lookups:.0f} ({lookups / max(answered, 1):.2f} per message),"
+        f" parse-cache hit rate {rate:.1%}, NLU server parses {misses:.0f}"
+    )
 
 
 def rss_mb(pid: int) -> float:
@@ -229,10 +247,9 @@ async def run(
     duration: float,
     concurrency: int,
     pid: int | None,
-    seed: int = 7,
+    corpus: Iterator[str],
     first: int = 0,
 ) -> tuple[Result, float | None]:
-    texts = corpus(seed)
     result = Result()
     peak = [0.0]
     stop = asyncio.Event()
@@ -249,7 +266,7 @@ async def run(
 
     async def one(connection: Connection) -> None:
         n = next(counter)
-        request = target.build(n, next(texts))
+        request = target.build(n, next(corpus))
         begun = time.perf_counter()
         try:
             status = await connection.send(request)
@@ -301,6 +318,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--pid", type=int, help="server process to sample for peak RSS")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the composed corpus")
     parser.add_argument(
         "--warmup",
         type=float,
@@ -326,12 +344,19 @@ def main() -> None:
         f" concurrency {args.concurrency}"
     )
     for label, target in targets:
-        pid = None if isinstance(target, RasaRestTarget) else args.pid  # RSS of our app only
+        ours = not isinstance(target, RasaRestTarget)
+        pid = args.pid if ours else None  # RSS of our app only
+        corpus = texts(args.seed)  # the same messages for every target; none sent twice
         if args.warmup > 0:
-            uvloop.run(run(target, 0.0, args.warmup, args.concurrency, None, 1, 5_000_000))
+            uvloop.run(run(target, 0.0, args.warmup, args.concurrency, None, corpus, 5_000_000))
+        before = cache_counts(target.base) if ours else {}
         # uvloop, as the server uses: the generator's own overhead stays small.
-        result, peak = uvloop.run(run(target, args.rate, args.duration, args.concurrency, pid))
+        result, peak = uvloop.run(
+            run(target, args.rate, args.duration, args.concurrency, pid, corpus)
+        )
         print(result.report(label, peak))
+        if ours:
+            print(cache_report(before, cache_counts(target.base), len(result.latencies)))
 
 
 if __name__ == "__main__":

@@ -115,8 +115,10 @@ async def running(
     ):
         repository = ContentRepository(db.sessions(engine))
         content = await published_content(settings, repository, say)
-        client = RasaClient(endpoint.url, endpoint.auth_token, settings.nlu.timeout_seconds)
         metrics = Metrics()
+        client = RasaClient(
+            endpoint.url, endpoint.auth_token, settings.nlu.timeout_seconds, metrics=metrics
+        )
         states = WriteBehindStore(store, metrics)
         try:
             dispatcher = build_dispatcher(settings, client, states, content, metrics)

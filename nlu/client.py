@@ -12,9 +12,11 @@ from typing import Any
 import httpx
 
 from bot.core import IntentResult, NLUUnavailableError
+from bot.metrics import Metrics
 from nlu.normalize import normalize_text
 
 FALLBACK_LABEL = "nlu_fallback"
+CACHE_METRIC = "ventanilla_nlu_cache_total"
 
 
 def result_from_rasa(data: dict[str, Any]) -> IntentResult:
@@ -50,6 +52,7 @@ class RasaClient:
         timeout_seconds: float = 5.0,
         transport: httpx.AsyncBaseTransport | None = None,
         cache_size: int = 10_000,
+        metrics: Metrics | None = None,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._params = {"token": auth_token} if auth_token else {}
@@ -60,12 +63,18 @@ class RasaClient:
         # answer for a normalised text does not change until the model does.
         self._cache: OrderedDict[str, IntentResult] = OrderedDict()
         self._cache_size = cache_size
+        # Hits and misses, so a benchmark can say how much of the NLU the cache stood in for.
+        self._metrics = metrics
+        if metrics is not None:
+            metrics.describe(CACHE_METRIC, "NLU lookups answered from the parse cache or not")
 
     async def classify(self, text: str) -> IntentResult:
         normalized = normalize_text(text)
         if not normalized:
             raise ValueError("text is empty after normalisation; the engine guards this")
         cached = self._cache.get(normalized)
+        if self._metrics is not None:
+            self._metrics.inc(CACHE_METRIC, result="miss" if cached is None else "hit")
         if cached is not None:
             self._cache.move_to_end(normalized)
             return cached

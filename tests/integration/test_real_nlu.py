@@ -260,3 +260,29 @@ def test_chat_keeps_logs_out_of_the_terminal_and_stores_nothing(
         tickets = database.execute("SELECT count(*) FROM handoff_tickets").fetchone()[0]
         messages = database.execute("SELECT count(*) FROM messages").fetchone()[0]
     assert (tickets, messages) == (0, 0)  # a terminal trial leaves nothing for staff
+
+
+async def test_questions_we_do_not_cover_get_out_of_scope_not_a_topic(
+    real_engine: Dispatcher,
+) -> None:
+    for text in (
+        "quien gano el partido del barcelona anoche",
+        "what's the best recipe for chocolate cake",
+    ):
+        result = await _ask(real_engine, text, "u-oos")
+        assert result.intent == "out_of_scope", text  # type: ignore[attr-defined]
+
+
+async def test_parse_response_carries_the_embedding_models_ranking(
+    nlu_server: RunningNLU,
+) -> None:
+    """The Rasa server itself runs the sentence-encoder featurizer and our classifier."""
+    client = RasaClient(nlu_server.url, nlu_server.token, timeout_seconds=10, cache_size=0)
+    try:
+        english = await client.classify("I was sent back from the US yesterday, what happens now?")
+        spanish = await client.classify("me van a deportar, que pasa cuando llegue al aeropuerto?")
+    finally:
+        await client.aclose()
+    assert english.intent == spanish.intent == "returnee_reception"
+    names = [name for name, _ in english.ranking]
+    assert "out_of_scope" in names and len(names) == len(set(names)) > 10
