@@ -51,6 +51,7 @@ def folds(examples: Sequence[Example], k: int = 5) -> list[tuple[list[Example], 
 
 @dataclass
 class Tally:
+    fallback: float  # the engine's threshold: under it, the answer is "I can't answer that"
     accuracies: list[float] = field(default_factory=list)
     by_language: dict[str, list[bool]] = field(default_factory=dict)
     oos: list[tuple[bool, bool]] = field(default_factory=list)  # (gold, answered out_of_scope)
@@ -66,7 +67,7 @@ class Tally:
         for r, example in zip(ranked, held, strict=True):
             gold = example.intent == OUT_OF_SCOPE
             self.oos.append((gold, r[0][0] == OUT_OF_SCOPE))
-            self.dont_know.append((gold, r[0][0] == OUT_OF_SCOPE or r[0][1] < FALLBACK))
+            self.dont_know.append((gold, r[0][0] == OUT_OF_SCOPE or r[0][1] < self.fallback))
 
     def line(self, name: str) -> str:
         languages = "  ".join(
@@ -103,9 +104,6 @@ def _fallback_threshold() -> float:
     return float(config["nlu"]["fallback_threshold"])
 
 
-FALLBACK = _fallback_threshold()
-
-
 def main(variants: list[str]) -> None:
     examples = load_examples(Path("nlu/data"))
     texts = {normalize_text(e.text) for e in examples}
@@ -116,9 +114,10 @@ def main(variants: list[str]) -> None:
         ordered = sorted(texts)
         vectors = dict(zip(ordered, embed(ordered), strict=True))
     splits = folds(examples)
-    print(f"{len(examples)} examples, {len(splits)} folds, fallback threshold {FALLBACK}")
+    fallback = _fallback_threshold()
+    print(f"{len(examples)} examples, {len(splits)} folds, fallback threshold {fallback}")
 
-    tally = Tally()
+    tally = Tally(fallback)
     for train, held in splits:
         predict = Baseline(train).predict([e.text for e in held])
         tally.add(held, [[(p, 1.0)] for p in predict])
@@ -133,7 +132,7 @@ def main(variants: list[str]) -> None:
         config = LinearConfig.from_dict({**base.as_dict(), **changes})
         rows.append((variant, config, config.dense_weight > 0))
     for name, config, with_vectors in rows:
-        tally = Tally()
+        tally = Tally(fallback)
         for train, held in splits:
             train_texts = [normalize_text(e.text) for e in train]
             held_texts = [normalize_text(e.text) for e in held]

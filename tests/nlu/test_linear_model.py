@@ -97,6 +97,7 @@ def test_config_round_trips_through_the_pipeline_yaml_form() -> None:
             "dense_weight": 2,
             "novelty_quantile": 0.05,
             "novelty_neighbours": 5,
+            "novelty_max_confidence": 0.5,
             "out_of_scope_intent": "other",
         }
     )
@@ -159,19 +160,26 @@ def test_dense_block_margins_equal_scikit_learns_on_the_stacked_features(
 def test_a_message_far_from_every_topic_gets_out_of_scope_on_top(
     dense_model: LinearIntentModel,
 ) -> None:
-    near = dense_model.rank("quiero pedir asilo", _embedding(1, 200))
+    near = dense_model.rank("una pregunta", _embedding(1, 200))
     assert near[0][0] == "asylum"
     assert not dense_model.is_novel(_embedding(1, 200))
-    far = dense_model.rank("quiero pedir asilo", FAR)
+    far = dense_model.rank("una pregunta", FAR)
     assert dense_model.is_novel(FAR)
     assert far[0][0] == "out_of_scope"
     # Every other intent keeps its own confidence, so the engine's safety rule still
     # reads a danger intent anywhere in the ranking; out_of_scope takes the best one.
-    margins = dense_model.margins("quiero pedir asilo", FAR) / dense_model.config.temperature
+    margins = dense_model.margins("una pregunta", FAR) / dense_model.config.temperature
     softmax = np.exp(margins - margins.max()) / np.exp(margins - margins.max()).sum()
     for name, confidence in far[1:]:
         assert confidence == pytest.approx(softmax[dense_model.classes.index(name)])
     assert far[0][1] == pytest.approx(softmax.max())
+
+
+def test_a_topic_the_model_is_sure_of_is_kept_however_far(dense_model: LinearIntentModel) -> None:
+    ranking = dense_model.rank("quiero pedir asilo", FAR)
+    assert dense_model.is_novel(FAR)
+    assert ranking[0][0] == "asylum"
+    assert ranking[0][1] >= dense_model.config.novelty_max_confidence
 
 
 def test_novelty_threshold_is_learnt_from_in_scope_examples_only(
