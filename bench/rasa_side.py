@@ -1,6 +1,6 @@
 """Build and serve the same bot as a plain Rasa assistant, for the side-by-side benchmark.
 
-    .venv/bin/python -m bench.rasa_side /tmp/rasa-side     # trains, then serves on :5006
+    .venv/bin/python -m bench.rasa_side /tmp/rasa-side [PORT]  # trains once, serves on PORT (5006)
 
 The assistant has the same NLU pipeline and training data, a domain whose
 responses are our Spanish answers, and one rule per intent (RulePolicy), served
@@ -54,10 +54,12 @@ def build(project: Path) -> None:
 
 def main() -> None:
     project = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="rasa-side-"))
+    port = sys.argv[2] if len(sys.argv) > 2 else "5006"
     build(project)
     rasa = str(rasa_executable())
-    subprocess.run([rasa, "train", "--out", "models"], cwd=project, env=rasa_env(), check=True)
-    print(f"serving the Rasa assistant from {project} on http://127.0.0.1:5006", flush=True)
+    if not any((project / "models").glob("*.tar.gz")):
+        subprocess.run([rasa, "train", "--out", "models"], cwd=project, env=rasa_env(), check=True)
+    print(f"serving the Rasa assistant from {project} on http://127.0.0.1:{port}", flush=True)
     subprocess.run(
         [
             rasa,
@@ -66,7 +68,7 @@ def main() -> None:
             "-i",
             "127.0.0.1",
             "-p",
-            "5006",
+            port,
             "--credentials",
             "credentials.yml",
             "--model",
