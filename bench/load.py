@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import re
 import statistics
 import time
@@ -89,6 +90,52 @@ def cache_report(before: dict[str, float], after: dict[str, float], answered: in
     return (
         f"  NLU lookups {lookups:.0f} ({lookups / max(answered, 1):.2f} per message),"
         f" parse-cache hit rate {rate:.1%}, NLU server parses {misses:.0f}"
+    )
+
+
+def _tree(pid: int) -> list[tuple[int, bool]]:
+    """The process and its descendants, each with whether it is a Rasa process."""
+    found: list[tuple[int, bool]] = []
+    pending = [pid]
+    while pending:
+        one = pending.pop()
+        try:
+            rasa = b"rasa" in Path(f"/proc/{one}/cmdline").read_bytes()
+            found.append((one, rasa))
+            for task in Path(f"/proc/{one}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            continue
+    return found
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time used so far by the process tree: (everything but Rasa, Rasa processes).
+
+    On a machine shared with other work, wall-clock throughput says as much about
+    the neighbours as about us; CPU time per message does not.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    app = rasa = 0.0
+    for one, is_rasa in _tree(pid):
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        used = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        if is_rasa:
+            rasa += used
+        else:
+            app += used
+    return app, rasa
+
+
+def cpu_report(before: tuple[float, float], after: tuple[float, float], answered: int) -> str:
+    n = max(answered, 1)
+    app, rasa = after[0] - before[0], after[1] - before[1]
+    return (
+        f"  CPU per message: {1000 * app / n:.2f} ms outside Rasa,"
+        f" {1000 * rasa / n:.2f} ms in Rasa processes"
     )
 
 
@@ -318,6 +365,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--pid", type=int, help="server process to sample for peak RSS")
+    parser.add_argument("--rasa-pid", type=int, help="Rasa side's process, for its CPU time")
     parser.add_argument("--seed", type=int, default=7, help="seed of the composed corpus")
     parser.add_argument(
         "--warmup",
@@ -346,15 +394,19 @@ def main() -> None:
     for label, target in targets:
         ours = not isinstance(target, RasaRestTarget)
         pid = args.pid if ours else None  # RSS of our app only
+        tree = args.pid if ours else args.rasa_pid
         corpus = texts(args.seed)  # the same messages for every target; none sent twice
         if args.warmup > 0:
             uvloop.run(run(target, 0.0, args.warmup, args.concurrency, None, corpus, 5_000_000))
         before = cache_counts(target.base) if ours else {}
+        cpu_before = cpu_seconds(tree) if tree else (0.0, 0.0)
         # uvloop, as the server uses: the generator's own overhead stays small.
         result, peak = uvloop.run(
             run(target, args.rate, args.duration, args.concurrency, pid, corpus)
         )
         print(result.report(label, peak))
+        if tree:
+            print(cpu_report(cpu_before, cpu_seconds(tree), len(result.latencies)))
         if ours:
             print(cache_report(before, cache_counts(target.base), len(result.latencies)))
 
