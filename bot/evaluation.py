@@ -22,9 +22,10 @@ from nlu.evaluate import Baseline, Labelled, Report, format_side_by_side, read_j
 from nlu.training_data import load_examples
 
 NO_ANSWER = "(no answer)"
+UNSURE = "(unsure)"  # the fallback: two likely topics and the menu, neither right nor "not ours"
 OUT_OF_SCOPE = "out_of_scope"
-# Routes on which the bot claimed no topic: for an out-of-scope question that is right.
-NO_TOPIC_ROUTES = frozenset({"fallback", "unknown_words", "no_words", "other_language"})
+# Routes on which the bot said it cannot answer: for an out-of-scope question that is right.
+NO_TOPIC_ROUTES = frozenset({"unknown_words", "no_words", "other_language"})
 SAFETY_LABELS = {"safety_emergency": "trafficking_emergency", "safety_crisis": "self_harm"}
 
 
@@ -34,6 +35,8 @@ def engine_label(result: EngineResult) -> str:
         return SAFETY_LABELS[result.route]
     if result.route in NO_TOPIC_ROUTES:
         return OUT_OF_SCOPE
+    if result.route == "fallback":
+        return UNSURE
     return result.intent or NO_ANSWER
 
 

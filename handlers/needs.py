@@ -80,7 +80,11 @@ def main_need(
     another part becomes the second need, offered as a button."""
     main = whole
     if not is_substantive(whole, threshold):
-        candidates = [p for p in parts if is_substantive(p, threshold)]
+        # A greeting followed by chatter ("me pasaron este número en la parroquia")
+        # stays a greeting: only one of our topics may take its place.
+        candidates = [
+            p for p in parts if p.intent not in NOT_A_TOPIC and p.confidence >= threshold
+        ]
     elif whole.intent == OUT_OF_SCOPE:
         # "Not ours" for the whole, but one sentence clearly asks one of our topics.
         floor = max(threshold, whole.confidence)

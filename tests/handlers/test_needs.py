@@ -88,3 +88,9 @@ def test_danger_in_any_sentence_wins_and_emergency_beats_crisis() -> None:
     both = [calm, result("self_harm", 0.7), result("trafficking_emergency", 0.5)]
     assert danger_from_any(both, 0.2) is Danger.EMERGENCY
     assert danger_from_any([calm, result("documents", 0.9)], 0.2) is None
+
+
+def test_chatter_after_a_greeting_does_not_make_it_out_of_scope() -> None:
+    whole = result("greet", 0.7)
+    parts = [result("greet", 0.9), result("out_of_scope", 0.8)]
+    assert main_need(whole, parts, 0.45, 0.6).result is whole
