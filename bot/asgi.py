@@ -77,6 +77,7 @@ class VentanillaApp:
         await self._inner(scope, receive, send)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
+        from bot.broadcast.worker import broadcasting
         from bot.runtime import admin_app, running
         from bot.web import build_app
 
@@ -86,6 +87,10 @@ class VentanillaApp:
             runtime = await stack.enter_async_context(running(self._settings, log.info))
             channels, outbound = build_channels(self._settings, runtime, self._polling)
             inner = build_app(runtime, channels, admin=admin_app(runtime, outbound))
+            # Topic alerts: every worker runs a sender; a database lease lets one send.
+            await stack.enter_async_context(
+                broadcasting(self._settings, runtime.database, runtime.protector, runtime.content)
+            )
             await stack.enter_async_context(inner.router.lifespan_context(inner))
             self._inner = inner
         except Exception as exc:

@@ -155,12 +155,10 @@ class Subscriptions:
             return {int(row.id): self._recipient(row) for row in rows}
 
     async def inactive(self, cutoff: dt.datetime) -> list[Recipient]:
-        """Subscribers who have not written since `cutoff` (nor subscribed since)."""
+        """Subscribers who have not written since `cutoff` (subscribing is writing too)."""
         last = func.coalesce(_USERS.c.last_inbound_at, _SUBSCRIBERS.c.created_at)
         async with self._engine.connect() as connection:
-            rows = await connection.execute(
-                self._recipients_query().where(last < cutoff, _SUBSCRIBERS.c.created_at < cutoff)
-            )
+            rows = await connection.execute(self._recipients_query().where(last < cutoff))
             return [self._recipient(row) for row in rows]
 
     async def counts(self) -> dict[str, int]:

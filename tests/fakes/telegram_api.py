@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import threading
@@ -32,6 +33,9 @@ class FakeBotAPI:
     retry_after: int = 1
     fail_next: int = 0  # answer this many sendMessage calls with 502 Bad Gateway
     updates: list[dict[str, Any]] = field(default_factory=list)  # served by getUpdates
+    blocked: set[str] = field(default_factory=set)  # chat ids that blocked the bot (403)
+    hold: bool = False  # park sendMessage calls unprocessed until released (crash tests)
+    held: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -43,6 +47,24 @@ class FakeBotAPI:
                 )
             method = request.path_params["method"]
             params = await self._params(request)
+            if method == "sendMessage" and self.hold:
+                # Parked, then dropped unprocessed: what a platform never received.
+                with self._lock:
+                    self.held += 1
+                while self.hold:
+                    await asyncio.sleep(0.01)
+                return JSONResponse(
+                    {"ok": False, "error_code": 502, "description": "Bad Gateway"}, 502
+                )
+            if method == "sendMessage" and str(params.get("chat_id")) in self.blocked:
+                return JSONResponse(
+                    {
+                        "ok": False,
+                        "error_code": 403,
+                        "description": "Forbidden: bot was blocked by the user",
+                    },
+                    403,
+                )
             with self._lock:
                 self.calls.append(Call(method, params, time.monotonic()))
                 if method == "sendMessage" and self.fail_next > 0:

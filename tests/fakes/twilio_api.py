@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,13 @@ class FakeTwilioAPI:
     messages: list[dict[str, str]] = field(default_factory=list)
     refuse_with: int | None = None  # Twilio error code to answer with
     fail_next: int = 0  # answer this many requests with 500
+    rate_limit_next: int = 0  # answer this many requests with 429 and Retry-After
+    retry_after: int = 1
+    refuse_to: dict[str, int] = field(default_factory=dict)  # To -> Twilio error code
+    times: list[float] = field(default_factory=list)  # receive time of each accepted message
+    attempts: list[tuple[str, float, int]] = field(default_factory=list)  # (To, time, status)
+    hold: bool = False  # park requests unprocessed until released (crash tests)
+    held: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -31,7 +40,28 @@ class FakeTwilioAPI:
             if request.headers.get("authorization") != f"Basic {expected}":
                 return JSONResponse({"code": 20003, "message": "Authenticate", "status": 401}, 401)
             form = {k: str(v) for k, v in (await request.form()).items()}
+            if self.hold:
+                with self._lock:
+                    self.held += 1
+                while self.hold:
+                    await asyncio.sleep(0.01)
+                return JSONResponse({"code": 20500, "message": "Internal", "status": 500}, 500)
+            now = time.monotonic()
+            to = form.get("To", "")
             with self._lock:
+                if self.rate_limit_next > 0:
+                    self.rate_limit_next -= 1
+                    self.attempts.append((to, now, 429))
+                    return JSONResponse(
+                        {"code": 20429, "message": "Too Many Requests", "status": 429},
+                        429,
+                        headers={"Retry-After": str(self.retry_after)},
+                    )
+                if to in self.refuse_to:
+                    self.attempts.append((to, now, 400))
+                    return JSONResponse(
+                        {"code": self.refuse_to[to], "message": "refused", "status": 400}, 400
+                    )
                 if self.fail_next > 0:
                     self.fail_next -= 1
                     return JSONResponse({"code": 20500, "message": "Internal", "status": 500}, 500)
@@ -41,6 +71,8 @@ class FakeTwilioAPI:
                 )
             with self._lock:
                 self.messages.append(form)
+                self.times.append(now)
+                self.attempts.append((to, now, 201))
                 sid = f"SM{next(self._ids):032d}"
             return JSONResponse(self._message(sid, form), status_code=201)
 
