@@ -22,6 +22,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.admin import i18n
 from bot.admin.accounts import Accounts, AuditLog, LoginResult, Staff
+from bot.admin.broadcast_pages import broadcast_routes
 from bot.admin.context import PageContext
 from bot.admin.gate import run_gate
 from bot.admin.i18n import gettext as _
@@ -465,6 +466,7 @@ def build_admin(deps: AdminDeps) -> Starlette:
         Route("/logout", logout, methods=["POST"]),
         Route("/language", choose_language, methods=["POST"]),
         *inbox_routes(PageContext(deps, accounts, audit, render)),
+        *broadcast_routes(PageContext(deps, accounts, audit, render)),
         Route("/content", content_list),
         Route("/content/{key}", content_edit),
         Route(edit, save_draft, methods=["POST"]),

@@ -24,6 +24,10 @@ LABELS: dict[str, dict[str, str]] = {
         "swapped": N_("new model serving"),
         "kept_old": N_("old model kept"),
         "failed": N_("failed"),
+        "approved": N_("approved"),
+        "sending": N_("sending"),
+        "done": N_("done"),
+        "cancelled": N_("cancelled"),
     },
     "outcome": {
         "answered": N_("answered"),

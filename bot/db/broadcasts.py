@@ -344,6 +344,15 @@ class BroadcastJobs:
             )
             return sorted(str(c) for c in rows.scalars())
 
+    async def left_by_channel(self, job_id: int) -> dict[str, int]:
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(_ROWS.c.channel, func.count())
+                .where(_ROWS.c.broadcast_id == job_id, _ROWS.c.status.in_(("pending", "claimed")))
+                .group_by(_ROWS.c.channel)
+            )
+            return {str(c): int(n) for c, n in rows.all()}
+
     async def complete(self, job_id: int) -> None:
         async with self._engine.begin() as connection:
             await connection.execute(

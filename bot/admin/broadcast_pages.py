@@ -1,0 +1,161 @@
+"""Avisos / Broadcasts: compose in both languages, preview, test-send, second-person approval,
+progress while sending, statistics after. Every step is written in the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from bot.admin.accounts import Staff
+from bot.admin.context import PageContext
+from bot.admin.i18n import gettext as _
+from bot.admin.security import checked_form, requires
+from bot.broadcast.config import BroadcastConfig
+from bot.broadcast.runner import announcement
+from bot.broadcast.senders import Result, WebSender
+from bot.broadcast.topics import Topics
+from bot.db.broadcasts import ApprovalError, BroadcastJobs, Job, Progress
+from bot.db.subscriptions import WEB, Recipient, Subscriptions
+from bot.privacy import Protector
+
+MAX_TEXT_CHARS = 1200  # with the footer, one message on every channel (WhatsApp: 1,600)
+EL_SALVADOR = dt.timezone(dt.timedelta(hours=-6))
+
+
+def _eta_seconds(left: dict[str, int], config: BroadcastConfig) -> float:
+    """Lanes run side by side, so the slowest channel decides."""
+    rates = {"telegram": config.telegram_per_second, "whatsapp": config.twilio_per_second}
+    return max((n / rates[c] for c, n in left.items() if c in rates and n), default=0.0)
+
+
+def _send_at(value: str) -> dt.datetime | None:
+    """A local El Salvador time from the form, stored as naive UTC like every timestamp."""
+    if not value:
+        return None
+    try:
+        local = dt.datetime.fromisoformat(value).replace(tzinfo=EL_SALVADOR)
+    except ValueError as exc:
+        raise HTTPException(400, _("The date and time are not valid.")) from exc
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def broadcast_routes(ctx: PageContext) -> list[Route]:
+    deps, render, audit = ctx.deps, ctx.render, ctx.audit
+    engine: AsyncEngine = deps.sessions.kw["bind"]
+    jobs = BroadcastJobs(engine)
+    protector = Protector(deps.secret)
+    subscriptions = Subscriptions(engine, protector)
+    config = BroadcastConfig.from_settings(deps.settings)
+    topics = Topics.from_file(config.topics_file, deps.settings.languages)
+
+    async def _job(request: Request) -> Job:
+        job = await jobs.get(int(request.path_params["job_id"]))
+        if job is None:
+            raise HTTPException(404, _("No such broadcast."))
+        return job
+
+    @requires(ctx.accounts, "view")
+    async def index(request: Request, staff: Staff) -> Response:
+        return render(
+            request,
+            "broadcasts.html",
+            staff,
+            jobs=await jobs.recent(),
+            topics=topics.items,
+            counts=await subscriptions.counts(),
+            max_chars=MAX_TEXT_CHARS,
+            config=config,
+        )
+
+    @requires(ctx.accounts, "edit")
+    async def create(request: Request, staff: Staff) -> Response:
+        form = await checked_form(request)
+        topic = str(form.get("topic", ""))
+        text_es = str(form.get("text_es", "")).strip()
+        text_en = str(form.get("text_en", "")).strip()
+        if topics.get(topic) is None:
+            raise HTTPException(400, _("Choose a topic."))
+        if not text_es or not text_en:
+            raise HTTPException(400, _("Write the announcement in Spanish and in English."))
+        if max(len(text_es), len(text_en)) > MAX_TEXT_CHARS:
+            raise HTTPException(400, _("The announcement is too long."))
+        send_at = _send_at(str(form.get("send_at", "")))
+        job_id = await jobs.create(topic, text_es, text_en, staff.email, send_at)
+        await audit.record(staff.email, "broadcast_draft", f"broadcast {job_id}", topic)
+        return RedirectResponse(f"/admin/broadcasts/{job_id}", 303)
+
+    @requires(ctx.accounts, "view")
+    async def show(request: Request, staff: Staff) -> Response:
+        job = await _job(request)
+        progress: Progress = await jobs.progress(job.id)
+        left = await jobs.left_by_channel(job.id)
+        previews = {
+            language: announcement(job, language, deps.content)
+            for language in deps.settings.languages
+        }
+        topic = topics.get(job.topic)
+        return render(
+            request,
+            "broadcast.html",
+            staff,
+            job=job,
+            topic_name=topic.name(staff.language or "es") if topic else job.topic,
+            progress=progress,
+            eta=round(_eta_seconds(left, config)),
+            previews=previews,
+            template_sid=deps.settings.whatsapp_template_sid,
+            can_approve=staff.can("edit") and job.status == "draft" and job.author != staff.email,
+            tested=request.query_params.get("tested"),
+            error=request.query_params.get("error"),
+        )
+
+    @requires(ctx.accounts, "edit")
+    async def test_send(request: Request, staff: Staff) -> Response:
+        """To the author's own web chat in this browser: the page fills in its chat id."""
+        job = await _job(request)
+        form = await checked_form(request)
+        chat_id = str(form.get("web_chat_id", "")).strip()
+        if not chat_id or len(chat_id) > 64:
+            return RedirectResponse(f"/admin/broadcasts/{job.id}?error=no_chat", 303)
+        sender = WebSender(engine)
+        for language in deps.settings.languages:
+            recipient = Recipient(0, WEB, protector.user_hash(WEB, chat_id), None, language, None)
+            outcome = await sender.send(recipient, announcement(job, language, deps.content))
+            if outcome.result is not Result.SENT:
+                return RedirectResponse(f"/admin/broadcasts/{job.id}?error=test_failed", 303)
+        await audit.record(staff.email, "broadcast_test", f"broadcast {job.id}", "own web chat")
+        return RedirectResponse(f"/admin/broadcasts/{job.id}?tested=1", 303)
+
+    @requires(ctx.accounts, "edit")
+    async def approve(request: Request, staff: Staff) -> Response:
+        job = await _job(request)
+        await checked_form(request)
+        try:
+            await jobs.approve(job.id, staff.email, config.max_per_week)
+        except ApprovalError as exc:
+            await audit.record(staff.email, "broadcast_approve_refused", f"broadcast {job.id}")
+            raise HTTPException(409, str(exc)) from exc
+        await audit.record(staff.email, "broadcast_approve", f"broadcast {job.id}", job.topic)
+        return RedirectResponse(f"/admin/broadcasts/{job.id}", 303)
+
+    @requires(ctx.accounts, "edit")
+    async def cancel(request: Request, staff: Staff) -> Response:
+        job = await _job(request)
+        await checked_form(request)
+        if await jobs.cancel(job.id):
+            await audit.record(staff.email, "broadcast_cancel", f"broadcast {job.id}", job.status)
+        return RedirectResponse(f"/admin/broadcasts/{job.id}", 303)
+
+    return [
+        Route("/broadcasts", index),
+        Route("/broadcasts", create, methods=["POST"]),
+        Route("/broadcasts/{job_id:int}", show),
+        Route("/broadcasts/{job_id:int}/test", test_send, methods=["POST"]),
+        Route("/broadcasts/{job_id:int}/approve", approve, methods=["POST"]),
+        Route("/broadcasts/{job_id:int}/cancel", cancel, methods=["POST"]),
+    ]
