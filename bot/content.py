@@ -15,11 +15,12 @@ from typing import Any
 
 import yaml
 
+from bot.content_rules import SCREEN_CHARS, source_problems, text_problems
 from bot.core import ContentEntry, DangerPhrases
 from nlu.normalize import normalize_text
 from nlu.training_data import FAST_SAFE_LOADER
 
-MAX_TEXT_CHARS = 1000
+MAX_TEXT_CHARS = SCREEN_CHARS
 MAX_TITLE_CHARS = 24
 DANGER_KEY = "danger_phrases"
 
@@ -42,6 +43,7 @@ SYSTEM_KEYS = (
     "delete_done",
     "delete_cancelled",
     "outdated_note",
+    "unconfirmed_note",
     "language_prompt",
     "opt_out_done",
     "opt_in_done",
@@ -54,6 +56,7 @@ SYSTEM_KEYS = (
     "alerts_stopped",
     "alerts_expired",
     "alerts_footer",
+    "referral_unavailable",
 )
 
 # intent -> content key, where the engine answers an intent with another entry
@@ -216,15 +219,10 @@ def _check_entry(entry: ContentEntry, keys: set[str], report: CheckReport) -> No
         report.errors.append(f"{where}: kind must be one of {sorted(KINDS)}, not {entry.kind!r}")
     if not entry.text:
         report.errors.append(f"{where}: text is empty")
-    if len(entry.text) > MAX_TEXT_CHARS:
-        report.errors.append(
-            f"{where}: text has {len(entry.text)} characters (max {MAX_TEXT_CHARS});"
-            " shorten it and move details to a follow-up option"
-        )
     if not entry.title or len(entry.title) > MAX_TITLE_CHARS:
         report.errors.append(f"{where}: title must have 1-{MAX_TITLE_CHARS} characters")
-    if not entry.sources:
-        report.errors.append(f"{where}: source is missing")
+    report.errors.extend(f"{where}: {problem}" for problem in text_problems(entry))
+    report.errors.extend(f"{where}: {problem}" for problem in source_problems(entry))
     if not entry.reviewed_on or not _DATE.match(entry.reviewed_on):
         report.errors.append(f"{where}: reviewed_on must be a YYYY-MM-DD date")
     if entry.expires_on and not _DATE.match(entry.expires_on):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.content import MAX_TEXT_CHARS, MAX_TITLE_CHARS, FileContentStore, bundle_from_texts
+from bot.content import MAX_TITLE_CHARS, FileContentStore, bundle_from_texts
 from bot.content_db import ContentRepository, Version
+from bot.content_rules import text_problems
 from bot.core import IncomingMessage, IntentClassifier
 from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
@@ -91,8 +92,7 @@ async def run_gate(
         if entry is not None:
             if not entry.text:
                 errors.append("the text is empty")
-            if len(entry.text) > MAX_TEXT_CHARS:
-                errors.append(f"the text has {len(entry.text)} characters (max {MAX_TEXT_CHARS})")
+            errors.extend(text_problems(entry))
             if not entry.title or len(entry.title) > MAX_TITLE_CHARS:
                 errors.append(f"the title needs 1-{MAX_TITLE_CHARS} characters")
             for option in entry.options:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content import MAX_TEXT_CHARS, check_bundle, load_bundle
+from bot.content import ANSWERED_BY, MAX_TEXT_CHARS, check_bundle, load_bundle
 from bot.settings import Settings
 from nlu.training_data import intents_of, load_examples
 
@@ -19,8 +19,29 @@ def _intents(settings: Settings) -> list[str]:
     return intents_of(load_examples(settings.nlu.data_dir))
 
 
-def test_every_intent_has_twenty_contract_names(settings: Settings) -> None:
-    assert len(_intents(settings)) == 20
+# Intent contract v2 (shared/intents.md): every intent has an answer in both languages.
+CONTRACT_V2 = (
+    "greet", "goodbye", "thank", "menu", "rights", "asylum", "voluntary_return",
+    "returnee_reception", "reintegration", "documents", "health_services",
+    "psychosocial_support", "irregular_migration_risks", "regular_migration",
+    "child_protection", "trafficking_emergency", "office_locations", "talk_to_human",
+    "change_language", "out_of_scope", "missing_person", "scam_check", "self_harm",
+)  # fmt: skip
+
+
+def test_every_trained_intent_is_a_contract_intent(settings: Settings) -> None:
+    assert set(_intents(settings)) <= set(CONTRACT_V2)
+
+
+def test_every_contract_intent_has_an_answer(settings: Settings) -> None:
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    report = check_bundle(bundle, CONTRACT_V2)
+    assert report.errors == []
+    for language in settings.languages:
+        assert bundle.entries[language]["missing_person"].kind == "intent"
+        assert bundle.entries[language]["scam_check"].kind == "intent"
+        assert "self_harm" not in bundle.entries[language]  # answered by crisis_support
+        assert ANSWERED_BY["self_harm"] == "crisis_support"
 
 
 def test_content_check_passes(settings: Settings) -> None:
@@ -76,3 +97,67 @@ def test_privacy_notice_states_the_configured_retention(settings: Settings) -> N
         notice = bundle.entries[language]["privacy_notice"].text
         assert f"{settings.retention_days} " in notice, language
         assert "borrar mis datos" in notice or "delete my data" in notice
+
+
+def test_every_key_is_reachable_from_the_menu_or_an_intent(settings: Settings) -> None:
+    """A topic nobody can reach by a button or by asking is a topic nobody reads."""
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    for language, entries in bundle.entries.items():
+        reached = {k for k, e in entries.items() if e.kind == "intent"} | {"crisis_support"}
+        frontier = list(reached)
+        while frontier:
+            for option in entries[frontier.pop()].options:
+                if option not in reached:
+                    reached.add(option)
+                    frontier.append(option)
+        topics = {k for k, e in entries.items() if e.kind == "topic"}
+        assert topics, "sub-topics exist"
+        assert topics <= reached, f"{language}: unreachable {sorted(topics - reached)}"
+
+
+def test_spanish_and_english_carry_the_same_numbers(settings: Settings) -> None:
+    """Phone numbers, prices and dates are the facts most easily lost in translation."""
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    digits = re.compile(r"\d[\d.,-]*\d|\d")
+    for key, es in bundle.entries["es"].items():
+        en = bundle.entries["en"][key]
+        norm = {re.sub(r"\D", "", d) for d in digits.findall(es.text)}
+        assert norm == {re.sub(r"\D", "", d) for d in digits.findall(en.text)}, key
+
+
+OUTDATED_CLAIMS = (
+    # (pattern, why it is wrong) -- facts.md v2, re-checked 2026-12-01
+    (r"bloque[oó] en parte|blocked it in part", "asylum ban: CBP One ended, restrictions stayed"),
+    (r"CBP One[^.]*(pedí|pedir|sacá|request|book)", "CBP One appointments ended 2025-01-20"),
+    (r"no tenemos confirmados programas de trabajo|no confirmed temporary work", "MTPS runs one"),
+    (r"30 días (después|despues|desde)|within 30 days", "COMAR: 30 working days"),
+    (r"falta confirmar", "internal note shown to users"),
+    (r"Registramos tu pedido de cita|registered your appointment", "no appointment promised"),
+    (r"Movilidad Segura[^.]*(aplicá|pedí|abiert)|Safe Mobility[^.]*(apply|open)", "closed 2025"),
+)
+
+
+def test_no_outdated_claim_remains(settings: Settings) -> None:
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    for language, entries in bundle.entries.items():
+        for entry in entries.values():
+            for pattern, why in OUTDATED_CLAIMS:
+                assert not re.search(pattern, entry.text, re.IGNORECASE), (
+                    f"{language}/{entry.key}: {why}"
+                )
+    for language in settings.languages:
+        offices = bundle.entries[language]["office_locations"].text
+        # The La Unión and La Hachadura windows are history (2016), not current offices.
+        assert "2016" in offices
+
+
+def test_fixed_facts_are_stated(settings: Settings) -> None:
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    es = bundle.entries["es"]
+    assert "30 días hábiles" in es["asylum"].text
+    assert "explicar por escrito" in es["asylum_mexico"].text
+    assert "CBP Home" in es["us_policy"].text and "20 de enero de 2025" in es["us_policy"].text
+    assert "Movilidad Segura cerraron" in es["us_policy"].text
+    assert "Programa de Migración Laboral" in es["work_abroad"].text
+    assert "work_abroad" in es["regular_migration"].options
+    assert "delito federal" in es["us_policy"].text

@@ -1,0 +1,84 @@
+"""Rules for what a person may be shown: no internal notes, fits a phone, dated sources.
+
+They live apart from the loader so that `ventanilla content check` and the staff
+publishing gate apply exactly the same rules to a text before anyone reads it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.core import ContentEntry
+
+# A phone screen. On a 6-inch phone at the default font size, WhatsApp and
+# Telegram show about 16 lines of 40-45 characters in one message bubble,
+# i.e. 650-720 characters. A longer answer makes a person scroll before the
+# last line (often the next step), so the limit is 700 characters and 16
+# lines; details belong in a follow-up option.
+SCREEN_CHARS = 700
+SCREEN_LINES = 16
+
+# Internal notes and placeholders that must never reach a person. Upper-case
+# markers are matched case-sensitively ("todo" is an ordinary Spanish word).
+_NOTE_MARKERS = re.compile(r"\b(TODO|FIXME|XXX|TBD|TBC)\b")
+_NOTE_PHRASES = re.compile(
+    r"falta confirmar|por confirmar|pendiente de confirmar|sin confirmar:"
+    r"|to be confirmed|needs? confirming|confirm this|facts\.md|lorem ipsum",
+    re.IGNORECASE,
+)
+# Brackets and braces are template or editing leftovers ("[nombre]", "{phone}").
+_PLACEHOLDER_CHARS = re.compile(r"[\[\]{}<>]")
+
+# A source line must say when it was published (a year) or admit it is undated.
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_UNDATED = re.compile(r"\bundated\b", re.IGNORECASE)
+
+# Entries people never read as answers (kind) need no place to confirm.
+_USER_FACING_KINDS = frozenset({"intent", "topic"})
+
+
+def internal_notes(text: str) -> list[str]:
+    """The internal notes or placeholders found in a user-facing text."""
+    found = [m.group(0) for m in _NOTE_MARKERS.finditer(text)]
+    found += [m.group(0) for m in _NOTE_PHRASES.finditer(text)]
+    found += [m.group(0) for m in _PLACEHOLDER_CHARS.finditer(text)]
+    return list(dict.fromkeys(found))
+
+
+def text_problems(entry: ContentEntry) -> list[str]:
+    """Why this entry's text or title cannot be shown to a person as it is."""
+    problems: list[str] = []
+    for field_name, value in (("text", entry.text), ("title", entry.title)):
+        notes = internal_notes(value)
+        if notes:
+            problems.append(
+                f"{field_name} contains an internal note or placeholder: {', '.join(notes)}"
+            )
+    if len(entry.text) > SCREEN_CHARS:
+        problems.append(
+            f"text has {len(entry.text)} characters (max {SCREEN_CHARS}, one phone screen);"
+            " shorten it and move details to a follow-up option"
+        )
+    lines = len(entry.text.splitlines())
+    if lines > SCREEN_LINES:
+        problems.append(f"text has {lines} lines (max {SCREEN_LINES}, one phone screen)")
+    if entry.needs_review and entry.kind in _USER_FACING_KINDS:
+        if not entry.confirm_at:
+            problems.append("needs_review is set but confirm_at (where to confirm) is empty")
+        elif internal_notes(entry.confirm_at):
+            problems.append("confirm_at contains an internal note or placeholder")
+    return problems
+
+
+def source_problems(entry: ContentEntry) -> list[str]:
+    """Every source line is dated or says 'undated'; at least one carries a date."""
+    if not entry.sources:
+        return ["source is missing"]
+    problems = [
+        f"source line {number} has no date (a year) and does not say 'undated'"
+        for number, line in enumerate(entry.sources, start=1)
+        if not _YEAR.search(line) and not _UNDATED.search(line)
+    ]
+    if not any(_YEAR.search(line) for line in entry.sources):
+        problems.append("no source line carries a date")
+    return problems
