@@ -54,6 +54,8 @@ class Settings:
     whatsapp_template_sid: str = ""
     handoff_silence_hours: float = 24.0
     office_hours: str = ""
+    # Answers last reviewed longer ago than this are listed as stale on the dashboard.
+    content_stale_after_days: int = 180
     alerts: Mapping[str, Any] = field(default_factory=dict)
     broadcast: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -124,6 +126,7 @@ def load_settings(
             content_dir=_path(content["dir"], root),
             default_language=str(content["default_language"]),
             languages=tuple(content["languages"]),
+            content_stale_after_days=int(content.get("stale_after_days", 180)),
             max_message_chars=int(raw["messages"]["max_chars"]),
             dedupe_cache_size=int(raw["messages"]["dedupe_cache_size"]),
             retention_days=int(raw["privacy"]["retention_days"]),

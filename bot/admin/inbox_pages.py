@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,6 +14,7 @@ from bot.admin.accounts import Staff
 from bot.admin.context import PageContext
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form, requires
+from bot.admin.stale import stale_report
 from bot.core import Reply
 
 OUTCOMES = ("answered", "referred", "emergency_services", "no_reply", "duplicate")
@@ -24,7 +27,14 @@ def inbox_routes(ctx: PageContext) -> list[Route]:
     @requires(ctx.accounts, "view")
     async def home(request: Request, staff: Staff) -> Response:
         stats = await dashboard.compute(deps.sessions, days=7)
-        return render(request, "home.html", staff, stats=stats)
+        await deps.content.refresh()
+        language = deps.settings.default_language
+        content = stale_report(
+            deps.content.bundle.entries[language].values(),
+            dt.date.today(),
+            deps.settings.content_stale_after_days,
+        )
+        return render(request, "home.html", staff, stats=stats, content=content)
 
     @requires(ctx.accounts, "view")
     async def export(request: Request, staff: Staff) -> Response:

@@ -161,3 +161,13 @@ def test_fixed_facts_are_stated(settings: Settings) -> None:
     assert "Programa de Migración Laboral" in es["work_abroad"].text
     assert "work_abroad" in es["regular_migration"].options
     assert "delito federal" in es["us_policy"].text
+
+
+def test_every_button_a_text_mentions_is_one_of_its_buttons(settings: Settings) -> None:
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    mention = {"es": re.compile(r"tocá «([^»]+)»"), "en": re.compile(r'tap "([^"]+)"')}
+    for language, entries in bundle.entries.items():
+        for entry in entries.values():
+            titles = {entries[o].title for o in entry.options if o in entries}
+            for label in mention[language].findall(entry.text):
+                assert label in titles, f"{language}/{entry.key}: no button {label!r}"

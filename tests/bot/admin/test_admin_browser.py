@@ -17,6 +17,7 @@ from bot.admin.accounts import Accounts, Role
 from bot.admin.app import AdminDeps, build_admin
 from bot.alerts import StaffAlerter
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
+from bot.content import load_bundle
 from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
 from bot.db.inbox import Inbox
@@ -331,10 +332,19 @@ def test_agent_reply_reaches_the_person_on_the_web_chat(site: Site, browser: Bro
     agent.context.close()
 
 
-def test_viewer_sees_the_dashboard_but_not_the_inbox(site: Site, page: Page) -> None:
+def test_viewer_sees_the_dashboard_but_not_the_inbox(
+    site: Site, page: Page, settings: Settings
+) -> None:
     login(page, site, VIEWER)
     expect(page.locator("h1")).to_have_text("Dashboard")
     expect(page.locator("#chart-messages")).to_be_visible()
+    # Stale-content report: how many answers are unconfirmed, and each review's age.
+    bundle = load_bundle(settings.content_dir, settings.languages)
+    people_read = [e for e in bundle.entries["es"].values() if e.kind in {"intent", "topic"}]
+    unconfirmed = sum(e.needs_review for e in people_read)
+    expect(page.locator("#content-summary")).to_contain_text(f"{unconfirmed} answers unconfirmed")
+    expect(page.locator("#table-content-age tr")).to_have_count(len(people_read) + 1)
+    expect(page.locator("#table-content-age")).to_contain_text("asylum_mexico")
     shot(page, "admin-dashboard")
     response = page.request.get(f"{site.url}/admin/inbox")
     assert response.status == 403
