@@ -21,6 +21,7 @@ from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from handlers.answers import answer
 from nlu.client import RasaClient
 from tests.conftest import free_port
 from tests.fakes.nlu_server import fake_nlu
@@ -59,7 +60,7 @@ def test_nlu_killed_during_traffic_then_back(
         store.record_delivery_failure,
     )
     runtime = Runtime(settings, dispatcher, store, content, engine, protector)
-    documents = content.get("es", "documents").text
+    documents = answer(content, "es", "documents").text
     apology = content.get("es", "nlu_unavailable").text
     with serve(build_app(runtime, [channel], purge=False)) as url:
         with serve(fake_nlu("documents"), port=nlu_port):
@@ -100,6 +101,6 @@ async def test_database_gone_replies_still_go_out(
         )
     )
     await engine.dispose()
-    assert all(r.replies[-1].text == content.get("es", "documents").text for r in results)
+    assert all(r.replies[-1].text == answer(content, "es", "documents").text for r in results)
     assert dispatcher.metrics.value("ventanilla_dropped_writes_total") == 3
     assert dispatcher.metrics.value("ventanilla_store_errors_total", operation="load") == 3

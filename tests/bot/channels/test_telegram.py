@@ -21,6 +21,7 @@ from bot.engine import build_dispatcher
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from handlers.answers import answer
 from tests.conftest import ScriptedClassifier, sqlite_stack
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import Call, FakeBotAPI
@@ -136,7 +137,7 @@ def test_text_gets_exactly_one_answer_with_keyboard(
     sent = stack.wait_sent(2)
     assert [c.params["text"] for c in sent] == [
         content.get("es", "privacy_notice").text,
-        content.get("es", "documents").text,
+        answer(content, "es", "documents").text,
     ]
     keyboard = sent[-1].params["reply_markup"]["inline_keyboard"]
     expected = [content.get("es", k).title for k in content.get("es", "documents").options]

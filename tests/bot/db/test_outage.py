@@ -19,6 +19,7 @@ from bot.engine import build_dispatcher
 from bot.metrics import Metrics
 from bot.privacy import Protector
 from bot.settings import Settings
+from handlers.answers import answer
 from tests.conftest import ScriptedClassifier
 from tests.fakes.tcp_proxy import TcpProxy
 
@@ -46,7 +47,7 @@ async def test_ten_second_database_outage_loses_nothing(
     classifier = ScriptedClassifier()
     classifier.say("necesito el pasaporte", "documents")
     dispatcher = build_dispatcher(settings, classifier, states, content, metrics)
-    documents = content.get("es", "documents").text
+    documents = answer(content, "es", "documents").text
     sent = 0
 
     async def ask(n: int) -> None:
