@@ -35,6 +35,9 @@ _UNDATED = re.compile(r"\bundated\b", re.IGNORECASE)
 
 # Entries people never read as answers (kind) need no place to confirm.
 _USER_FACING_KINDS = frozenset({"intent", "topic"})
+# Engine messages (kind system) may carry named fields the code fills in ("{topics}");
+# answers (intent, topic) are shown exactly as written, so there a brace is a leftover.
+_CODE_FIELD = re.compile(r"\{[a-z_]+\}")
 
 
 def internal_notes(text: str) -> list[str]:
@@ -49,6 +52,8 @@ def text_problems(entry: ContentEntry) -> list[str]:
     """Why this entry's text or title cannot be shown to a person as it is."""
     problems: list[str] = []
     for field_name, value in (("text", entry.text), ("title", entry.title)):
+        if entry.kind == "system":
+            value = _CODE_FIELD.sub("", value)
         notes = internal_notes(value)
         if notes:
             problems.append(

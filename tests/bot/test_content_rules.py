@@ -50,6 +50,14 @@ def _entry(**changes: object) -> ContentEntry:
     return ContentEntry(**base)  # type: ignore[arg-type]
 
 
+def test_only_engine_messages_may_carry_fields_the_code_fills() -> None:
+    from bot.content_rules import text_problems
+
+    assert text_problems(_entry(kind="system", text="Listo: {topics}.")) == []
+    assert text_problems(_entry(kind="intent", text="Llamá al {phone}."))
+    assert text_problems(_entry(kind="system", text="Llamá al [número]."))
+
+
 def test_every_source_line_is_dated_or_says_undated() -> None:
     assert source_problems(_entry()) == []
     assert source_problems(_entry(sources=("gob.mx/comar (undated, official)",))) == [
