@@ -56,7 +56,9 @@ def build_channels(
         outbound.register("whatsapp", whatsapp_channel.deliver)
         log.info("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
     outbound.register("web", WebOutbox(runtime.database, runtime.protector).deliver)
-    runtime.dispatcher.on_handoff = staff_alerter(settings, telegram_channel)
+    runtime.dispatcher.on_handoff = staff_alerter(
+        settings, telegram_channel, runtime.dispatcher.metrics
+    )
     return channels, outbound
 
 

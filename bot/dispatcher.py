@@ -89,6 +89,7 @@ METRIC_HELP = {
     "ventanilla_dropped_writes_total": "Exchanges that could not be stored",
     "ventanilla_write_retries_total": "Batches of exchanges retried after a storage failure",
     "ventanilla_engine_errors_total": "Unexpected engine failures answered with the menu",
+    "ventanilla_handoffs_refused_total": "New tickets refused by the per-person cooldown",
 }
 
 
@@ -103,6 +104,8 @@ class HandoffEvent:
 
 
 OnHandoff = Callable[[HandoffEvent], Awaitable[None]]
+# May this person open a new ticket now? (a cooldown, so scripts cannot open them in bulk)
+HandoffGate = Callable[[IncomingMessage], Awaitable[bool]]
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,7 @@ class Dispatcher:
         self._vocabulary = vocabulary
         self._commands = commands
         self.on_handoff = on_handoff
+        self.handoff_gate: HandoffGate | None = None
         self.metrics = metrics or Metrics()
         for name, text in METRIC_HELP.items():
             self.metrics.describe(name, text)
@@ -425,6 +429,12 @@ class Dispatcher:
         self, message: IncomingMessage, state: UserState, result: EngineResult
     ) -> None:
         assert result.handoff is not None
+        gate = self.handoff_gate
+        if not state.open_ticket and gate is not None and not await gate(message):
+            # The answer (emergency numbers included) still goes out; no new ticket.
+            log.warning("handoff refused by the cooldown (%s)", result.handoff.reason)
+            self.metrics.inc("ventanilla_handoffs_refused_total", channel=message.channel)
+            return
         try:
             reference, created = await self._states.open_handoff(message, result.handoff)
         except Exception:

@@ -140,7 +140,9 @@ async def running(
             await client.aclose()
 
 
-def staff_alerter(settings: Settings, telegram: TelegramChannel | None) -> StaffAlerter:
+def staff_alerter(
+    settings: Settings, telegram: TelegramChannel | None, metrics: Metrics | None = None
+) -> StaffAlerter:
     alerts = settings.alerts
     base = settings.env.get("PUBLIC_BASE_URL", f"http://{settings.host}:{settings.port}")
     inbox_url = str(alerts.get("public_admin_url") or f"{base.rstrip('/')}/admin/inbox")
@@ -160,4 +162,6 @@ def staff_alerter(settings: Settings, telegram: TelegramChannel | None) -> Staff
         telegram_send=telegram.send if telegram is not None else None,
         telegram_chat_id=str(alerts.get("telegram_chat_id") or ""),
         smtp=smtp,
+        max_per_minute=int(alerts.get("max_per_minute", 5)),
+        metrics=metrics,
     )

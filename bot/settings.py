@@ -58,6 +58,7 @@ class Settings:
     content_stale_after_days: int = 180
     alerts: Mapping[str, Any] = field(default_factory=dict)
     broadcast: Mapping[str, Any] = field(default_factory=dict)
+    limits: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -137,6 +138,7 @@ def load_settings(
             office_hours=str((raw.get("handoff") or {}).get("office_hours") or ""),
             alerts=dict(raw.get("alerts") or {}),
             broadcast=dict(raw.get("broadcast") or {}),
+            limits=dict(raw.get("limits") or {}),
             env=env,
         )
     except (KeyError, TypeError, ValueError) as exc:

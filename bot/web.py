@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +16,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels import webchat
 from bot.db.web_outbox import WebOutbox
+from bot.ratelimit import RateLimits, handoff_cooldown
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -76,10 +78,25 @@ def build_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
+    settings = runtime.settings
+    limits = RateLimits.from_settings(settings.limits, runtime.dispatcher.metrics)
+    if runtime.dispatcher.handoff_gate is None:
+        runtime.dispatcher.handoff_gate = handoff_cooldown(limits)
+    public = urlsplit(settings.env.get("PUBLIC_BASE_URL", ""))
+    web_config = webchat.WebChatConfig(
+        secure_cookie=settings.is_production,
+        cookie_max_age=int(settings.handoff_silence_hours * 3600),
+        allowed_origins=(f"{public.scheme}://{public.netloc}",) if public.netloc else (),
+    )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
         Route("/metrics", metrics),
-        *webchat.routes(runtime.dispatcher.handle, WebOutbox(runtime.database, runtime.protector)),
+        *webchat.routes(
+            runtime.dispatcher.handle,
+            WebOutbox(runtime.database, runtime.protector),
+            limits,
+            web_config,
+        ),
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),
     ]

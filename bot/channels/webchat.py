@@ -1,76 +1,213 @@
-"""Web chat: a small page at `/` and a JSON endpoint, so staff can try the bot in a browser."""
+"""Web chat: a small page at `/` and a JSON endpoint, with the identity issued by the server.
+
+The visitor's identity is a random token in an HttpOnly, SameSite=Strict cookie
+set by the server; anything the page sends as a user id is ignored, so nobody
+can read, answer or erase someone else's conversation by guessing an id. The
+cookie is issued on the page's first message (a same-origin request) and not
+on `GET /`: a link from another site does not carry a Strict cookie, and
+issuing one there would replace the visitor's identity.
+
+Abuse limits (per address, per identity, new identities per address) stand in
+front of the engine, and only same-origin `application/json` is accepted, so
+another site cannot make its visitors post here.
+"""
 
 from __future__ import annotations
 
-import json
+import re
+import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from bot.core import EngineResult, IncomingMessage
 from bot.db.web_outbox import CHANNEL, WebOutbox
+from bot.http_limits import BodyTooLarge, clean_text, loads_limited
+from bot.ratelimit import RateLimits, Verdict
 
 PAGE = Path(__file__).with_name("webchat.html")
+SCRIPT = Path(__file__).with_name("webchat.js")
 MAX_BODY_BYTES = 64 * 1024
+COOKIE = "ventanilla_web"
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
+_MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
-def _user_id(value: object) -> str:
-    user_id = str(value or "")
-    if not user_id or len(user_id) > 64:
-        raise ValueError("user_id is required (at most 64 characters)")
-    return user_id
+@dataclass(frozen=True)
+class WebChatConfig:
+    secure_cookie: bool = False  # production: the cookie travels over HTTPS only
+    cookie_max_age: int = 24 * 3600
+    allowed_origins: tuple[str, ...] = ()  # besides the page's own (e.g. PUBLIC_BASE_URL)
 
 
-def to_incoming(body: dict[str, object]) -> IncomingMessage:
-    user_id = _user_id(body.get("user_id"))
+def to_incoming(identity: str, body: dict[str, object]) -> IncomingMessage:
+    """The message as the engine sees it; a `user_id` in the body is ignored."""
     text = body.get("text")
     payload = body.get("payload")
     message_id = body.get("message_id")
+    message_id = str(message_id) if isinstance(message_id, str | int) else None
+    if not isinstance(text, str | None) or not isinstance(payload, str | None):
+        raise ValueError("text and payload must be strings")
     return IncomingMessage(
         channel=CHANNEL,
-        user_id=user_id,
-        text=text if isinstance(text, str) else "",
-        payload=payload if isinstance(payload, str) else None,
-        message_id=f"{user_id}:{message_id}" if isinstance(message_id, str | int) else None,
+        user_id=identity,
+        text=clean_text(text or ""),
+        payload=clean_text(payload)[:200] if payload else None,
+        message_id=f"{identity}:{message_id}"
+        if message_id and _MESSAGE_ID.match(message_id)
+        else None,
     )
 
 
+def identity_of(request: Request) -> str | None:
+    value = request.cookies.get(COOKIE, "")
+    return value if _TOKEN.match(value) else None
+
+
+def client_address(request: Request) -> str:
+    """The peer address; behind a proxy uvicorn puts the forwarded one here when the proxy
+    is trusted (`FORWARDED_ALLOW_IPS`)."""
+    return request.client.host if request.client else "unknown"
+
+
+def same_origin(request: Request, allowed: tuple[str, ...]) -> bool:
+    """A browser says where a request comes from; another site's page is refused.
+    Clients that are not browsers send no Origin and cannot be made to act for a visitor."""
+    if request.headers.get("sec-fetch-site", "") == "cross-site":
+        return False
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    if origin in allowed:
+        return True
+    parts = urlsplit(origin)
+    return bool(parts.netloc) and parts.netloc == request.headers.get("host", "")
+
+
+def is_json(request: Request) -> bool:
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json"
+
+
+def too_many(verdict: Verdict) -> Response:
+    return JSONResponse(
+        {"error": "too many messages; please wait a moment"},
+        status_code=429,
+        headers={"Retry-After": str(verdict.retry_after)},
+    )
+
+
+async def read_json(request: Request) -> dict[str, object]:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw.extend(chunk)
+        if len(raw) > MAX_BODY_BYTES:
+            raise BodyTooLarge(MAX_BODY_BYTES)
+    body = loads_limited(bytes(raw) or b"{}")
+    if not isinstance(body, dict):
+        raise ValueError("expected a JSON object")
+    return body
+
+
 def routes(
-    handle: Callable[[IncomingMessage], Awaitable[EngineResult]], outbox: WebOutbox
+    handle: Callable[[IncomingMessage], Awaitable[EngineResult]],
+    outbox: WebOutbox,
+    limits: RateLimits | None = None,
+    config: WebChatConfig | None = None,
 ) -> list[Route]:
     page = PAGE.read_text(encoding="utf-8")
+    limits = limits or RateLimits()
+    config = config or WebChatConfig()
+
+    def set_identity(response: Response, identity: str) -> None:
+        response.set_cookie(
+            COOKIE,
+            identity,
+            max_age=config.cookie_max_age,
+            httponly=True,
+            samesite="strict",
+            secure=config.secure_cookie,
+            path="/api/chat",
+        )
+
+    async def refused(request: Request) -> Response | None:
+        """The checks every state-changing web chat request passes first."""
+        if not is_json(request):
+            return JSONResponse({"error": "send application/json"}, status_code=415)
+        if not same_origin(request, config.allowed_origins):
+            return JSONResponse({"error": "cross-origin requests are refused"}, status_code=403)
+        return None
 
     async def index(_: Request) -> Response:
         return HTMLResponse(page)
 
+    async def script(_: Request) -> Response:
+        return FileResponse(SCRIPT, media_type="text/javascript; charset=utf-8")
+
     async def chat(request: Request) -> Response:
-        raw = await request.body()
-        if len(raw) > MAX_BODY_BYTES:
-            return JSONResponse({"error": "message too large"}, status_code=413)
+        problem = await refused(request)
+        if problem is not None:
+            return problem
+        address = client_address(request)
+        identity = identity_of(request)
+        issued = identity is None
+        if identity is None:
+            verdict = await limits.hit("web_new_identity_per_ip", address)
+            if not verdict.allowed:
+                return too_many(verdict)
+            identity = secrets.token_urlsafe(32)
+        for name, key in (("web_per_ip", address), ("web_per_identity", identity)):
+            verdict = await limits.hit(name, key)
+            if not verdict.allowed:
+                return too_many(verdict)
         try:
-            body = json.loads(raw.decode("utf-8", "replace") or "{}")
-            if not isinstance(body, dict):
-                raise ValueError("expected a JSON object")
-            message = to_incoming(body)
+            message = to_incoming(identity, await read_json(request))
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         result = await handle(message)
-        return JSONResponse(result.as_dict())
+        response = JSONResponse(result.as_dict())
+        if issued:
+            set_identity(response, identity)
+        return response
 
     async def updates(request: Request) -> Response:
-        """Replies staff sent from the inbox since the page last asked."""
+        """Replies staff sent from the inbox that the page has not acknowledged yet."""
+        identity = identity_of(request)
+        if identity is None:
+            return JSONResponse({"replies": []})
+        verdict = await limits.hit("web_updates_per_identity", identity)
+        if not verdict.allowed:
+            return too_many(verdict)
+        waiting = await outbox.pending(identity)
+        return JSONResponse(
+            {"replies": [{"id": i, "text": t, "buttons": []} for i, t in waiting]}
+        )
+
+    async def acknowledge(request: Request) -> Response:
+        """The page has shown replies up to `up_to`; only then do they leave the outbox."""
+        problem = await refused(request)
+        if problem is not None:
+            return problem
+        identity = identity_of(request)
+        if identity is None:
+            return JSONResponse({"error": "no web chat identity"}, status_code=400)
         try:
-            user_id = _user_id(request.query_params.get("user_id"))
+            up_to = (await read_json(request)).get("up_to")
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        texts = await outbox.take(user_id)
-        return JSONResponse({"replies": [{"text": t, "buttons": []} for t in texts]})
+        if not isinstance(up_to, int) or isinstance(up_to, bool):
+            return JSONResponse({"error": "up_to must be a reply id"}, status_code=400)
+        return JSONResponse({"removed": await outbox.acknowledge(identity, up_to)})
 
     return [
         Route("/", index),
+        Route("/static/webchat.js", script),
         Route("/api/chat", chat, methods=["POST"]),
         Route("/api/chat/updates", updates),
+        Route("/api/chat/updates/ack", acknowledge, methods=["POST"]),
     ]

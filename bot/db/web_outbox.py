@@ -3,6 +3,8 @@
 The web chat has no push channel: the page asks every few seconds. Replies wait
 in the database, so any worker can take them and none is lost on a restart;
 they are found by the same keyed hash as the person, never by the raw id.
+A reply leaves the outbox only when the page says it has shown it, so a poll
+that is lost on the way (a phone going offline) does not lose the reply.
 """
 
 from __future__ import annotations
@@ -42,10 +44,10 @@ class WebOutbox:
             )
         return Delivery(True, "web_chat", "shown when the person's chat page next checks")
 
-    async def take(self, user_id: str) -> list[str]:
-        """Waiting replies, oldest first; each is handed out once."""
+    async def pending(self, user_id: str) -> list[tuple[int, str]]:
+        """Waiting replies, oldest first, with the id the page acknowledges them by."""
         user_hash = self._protector.user_hash(CHANNEL, user_id)
-        async with self._engine.begin() as connection:
+        async with self._engine.connect() as connection:
             rows = (
                 await connection.execute(
                     select(_OUTBOX.c.id, _OUTBOX.c.text)
@@ -53,8 +55,13 @@ class WebOutbox:
                     .order_by(_OUTBOX.c.id)
                 )
             ).all()
-            if rows:
-                await connection.execute(
-                    delete(_OUTBOX).where(_OUTBOX.c.id.in_([row.id for row in rows]))
-                )
-        return [str(row.text) for row in rows]
+        return [(int(row.id), str(row.text)) for row in rows]
+
+    async def acknowledge(self, user_id: str, up_to: int) -> int:
+        """The page has shown every reply up to this id: only this person's are removed."""
+        user_hash = self._protector.user_hash(CHANNEL, user_id)
+        async with self._engine.begin() as connection:
+            result = await connection.execute(
+                delete(_OUTBOX).where(_OUTBOX.c.user_hash == user_hash, _OUTBOX.c.id <= up_to)
+            )
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -40,3 +40,21 @@ async def test_urgent_ticket_sends_an_email_without_personal_data() -> None:
     assert "K7P2QX" in body and "https://bot.example.org/admin/inbox" in body
     assert sent_to_telegram == [("-100123", sent_to_telegram[0][1])]
     assert "CRITICAL" in sent_to_telegram[0][1] and "ZZ99AA" not in sent_to_telegram[0][1]
+
+
+async def test_a_flood_of_urgent_tickets_is_capped_and_summarised() -> None:
+    sent: list[str] = []
+
+    async def telegram_send(chat_id: str, replies) -> None:  # type: ignore[no-untyped-def]
+        sent.append(replies[0].text)
+
+    alerter = StaffAlerter("https://bot/admin/inbox", telegram_send, "-100", max_per_minute=3)
+    for number in range(10):
+        event = HandoffEvent(f"REF{number:03}", "trafficking_emergency", Urgency.CRITICAL, "web")
+        await alerter(event)
+    assert [text.split("ticket ")[1][:6] for text in sent] == ["REF000", "REF001", "REF002"]
+    await alerter.aclose()  # the summary that would go out when the minute is over
+    assert len(sent) == 4
+    assert "7 more urgent tickets" in sent[-1] and "https://bot/admin/inbox" in sent[-1]
+    assert alerter.metrics.value("ventanilla_staff_alerts_held_total") == 7
+    assert alerter.metrics.value("ventanilla_staff_alerts_total") == 4
