@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels import webchat
 from bot.db.web_outbox import WebOutbox
+from bot.http_limits import DEFAULT_MAX_BODY, BodyLimit
 from bot.ratelimit import RateLimits, handoff_cooldown
 
 if TYPE_CHECKING:
@@ -23,6 +25,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 24 * 60 * 60
+# Bodies are refused above these sizes before they are read (the longest prefix wins).
+BODY_LIMITS = (
+    ("/api/chat", webchat.MAX_BODY_BYTES),
+    ("/webhooks/telegram", 1024 * 1024),  # Telegram's updates are far smaller
+    ("/webhooks/whatsapp", 256 * 1024),  # Twilio's form posts are far smaller
+)
 
 
 async def purge_daily(runtime: Runtime) -> None:
@@ -102,4 +110,8 @@ def build_app(
     ]
     if admin is not None:
         routes.append(Mount("/admin", app=admin))
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit, default=DEFAULT_MAX_BODY, per_prefix=BODY_LIMITS)],
+    )

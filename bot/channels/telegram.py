@@ -11,7 +11,6 @@ import asyncio
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.render import split_text
 from bot.core import EngineResult, IncomingMessage, MessageKind, Reply
+from bot.http_limits import clean_text, loads_limited
 from bot.outbound import Delivery
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def incoming_from_message(message: Message) -> IncomingMessage:
     chat_id = str(message.chat.id)
     private = message.chat.type == ChatType.PRIVATE
     # A caption is read too: a photo can carry a cry for help.
-    text = message.text or message.caption or ""
+    text = clean_text(message.text or message.caption or "")
     hint = _language_hint(message.from_user.language_code if message.from_user else None)
     if not private:
         # Answered once per group: the engine's idempotency does the "once".
@@ -209,7 +209,11 @@ class TelegramChannel:
         await self.application.shutdown()
 
     async def feed(self, data: dict[str, object]) -> None:
-        update = Update.de_json(data, self.bot)
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception as exc:  # wrong field types: a log line, never an exception
+            log.warning("ignored a malformed telegram update (%s)", type(exc).__name__)
+            return
         await self.application.process_update(update)
 
     def feed_in_background(self, data: dict[str, object]) -> None:
@@ -261,7 +265,9 @@ class TelegramChannel:
         """Rate limits are waited out; server errors and timeouts are retried with backoff."""
         for attempt in range(MAX_RETRIES + 1):
             try:
-                await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                await self.bot.send_message(
+                    chat_id=chat_id, text=clean_text(text), reply_markup=markup
+                )
                 return
             except RetryAfter as exc:
                 if attempt == MAX_RETRIES:
@@ -289,11 +295,13 @@ class TelegramChannel:
             if len(raw) > MAX_BODY_BYTES:
                 return JSONResponse({"error": "too large"}, status_code=413)
             try:
-                data = json.loads(raw)
-                if not isinstance(data, dict) or "update_id" not in data:
+                data = loads_limited(raw)
+                if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                     raise ValueError("not an update")
-            except ValueError:
-                return JSONResponse({"error": "bad update"}, status_code=400)
+            except ValueError as exc:
+                # Authenticated but unreadable: 200, or Telegram would resend it for hours.
+                log.warning("ignored a malformed telegram update: %s", exc)
+                return JSONResponse({"ok": True})
             self.feed_in_background(data)
             return JSONResponse({"ok": True})
 
