@@ -287,6 +287,32 @@ def cmd_content_export(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(work())
 
 
+def cmd_admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    """A new password; every open session of the account ends with it."""
+    import getpass
+
+    from bot.admin.accounts import AccountError, Accounts
+    from bot.db.engine import sessions
+    from bot.runtime import storage
+
+    password = getpass.getpass(f"New password for {args.email}: ")
+    if password != getpass.getpass("Repeat the password: "):
+        _say("error: the passwords differ")
+        return 1
+
+    async def work() -> int:
+        async with storage(settings) as (_store, engine, _protector):
+            try:
+                await Accounts(sessions(engine)).set_password(args.email, password)
+            except AccountError as exc:
+                _say(f"error: {exc}")
+                return 1
+        print(f"password changed for {args.email}; its sessions have ended")
+        return 0
+
+    return asyncio.run(work())
+
+
 def cmd_admin_create_user(settings: Settings, args: argparse.Namespace) -> int:
     import getpass
 
@@ -452,6 +478,11 @@ def build_parser() -> argparse.ArgumentParser:
     create_user.add_argument("email")
     create_user.add_argument("--role", choices=["editor", "agent", "viewer"], default="viewer")
     create_user.set_defaults(func=cmd_admin_create_user)
+    set_password = admin.add_parser(
+        "set-password", help="change a staff password (ends that account's sessions)"
+    )
+    set_password.add_argument("email")
+    set_password.set_defaults(func=cmd_admin_set_password)
 
     database = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True

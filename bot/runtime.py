@@ -27,6 +27,7 @@ from bot.engine import build_dispatcher
 from bot.metrics import Metrics
 from bot.outbound import Outbound
 from bot.privacy import Protector, resolve_secret
+from bot.ratelimit import RateLimits
 from bot.settings import Settings
 from nlu.client import RasaClient
 from nlu.service import Endpoint, nlu_endpoint
@@ -94,6 +95,7 @@ def admin_app(runtime: Runtime, outbound: Outbound) -> Starlette:
             inbox=Inbox(sessions, runtime.protector),
             outbound=outbound,
             store=runtime.store,
+            limits=RateLimits.from_settings(runtime.settings.limits, runtime.dispatcher.metrics),
         )
     )
 

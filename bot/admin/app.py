@@ -47,6 +47,7 @@ from bot.db.inbox import Inbox
 from bot.db.models import Message, TrainingExample
 from bot.db.store import SqlStore
 from bot.outbound import Outbound
+from bot.ratelimit import RateLimits
 from bot.settings import Settings
 from handlers.answers import answer, is_expired
 from nlu.normalize import normalize_text
@@ -92,10 +93,12 @@ class AdminDeps:
     inbox: Inbox
     outbound: Outbound
     store: SqlStore
+    limits: RateLimits | None = None  # shared with the web chat; its own when absent
 
 
 def build_admin(deps: AdminDeps) -> Starlette:
     accounts = Accounts(deps.sessions)
+    limits = deps.limits or RateLimits.from_settings(deps.settings.limits)
     audit = AuditLog(deps.sessions)
     settings = deps.settings
 
@@ -130,22 +133,39 @@ def build_admin(deps: AdminDeps) -> Starlette:
 
     async def login(request: Request) -> Response:
         form = await checked_form(request)
+        address = request.client.host if request.client else "unknown"
+        throttled = await limits.peek("login_per_ip", address)
+        if not throttled.allowed:
+            response = render(
+                request,
+                "login.html",
+                None,
+                status=429,
+                error=_("Too many failed attempts from here. Try again in {seconds} seconds.").format(
+                    seconds=throttled.retry_after
+                ),
+                next="/admin/",
+            )
+            response.headers["Retry-After"] = str(throttled.retry_after)
+            return response
         result, staff = await accounts.login(
             str(form.get("email", "")), str(form.get("password", ""))
         )
         if result is LoginResult.OK and staff is not None:
             request.session.clear()
-            request.session["staff_id"] = staff.id
+            request.session["sid"] = await accounts.start_session(staff)
             if staff.language in i18n.LOCALES:
                 request.session[i18n.SESSION_KEY] = staff.language
             target = str(form.get("next") or "/admin/")
             return RedirectResponse(target if target.startswith("/admin") else "/admin/", 303)
-        message = (
-            _("This account is locked after too many failed attempts. Try again in 15 minutes.")
-            if result is LoginResult.LOCKED
-            else _("Wrong e-mail or password.")
+        await limits.hit("login_per_ip", address)
+        # One answer for a wrong password, an unknown account and a locked one: the page
+        # must not tell a stranger which addresses have accounts.
+        refused = _(
+            "Wrong e-mail or password, or the account is locked after too many failed"
+            " attempts (then try again in 15 minutes)."
         )
-        return render(request, "login.html", None, status=401, error=message, next="/admin/")
+        return render(request, "login.html", None, status=401, error=refused, next="/admin/")
 
     async def choose_language(request: Request) -> Response:
         """The staff pages' language: kept in the session, and on the account when logged in."""
@@ -162,6 +182,9 @@ def build_admin(deps: AdminDeps) -> Starlette:
 
     async def logout(request: Request) -> Response:
         await checked_form(request)
+        token = request.session.get("sid")
+        if isinstance(token, str):
+            await accounts.end_session(token)
         request.session.clear()
         return RedirectResponse("/admin/login", 303)
 
@@ -384,8 +407,11 @@ def build_admin(deps: AdminDeps) -> Starlette:
                 if normalized:
                     counts[(normalized, language or "")] += 1
                     samples.setdefault((normalized, language or ""), text or "")
+        # Viewers see how often, not what: people's words are for those who act on them.
+        show = staff.can("inbox")
         items = [
-            {"text": samples[k], "language": k[1], "count": c} for k, c in counts.most_common(200)
+            {"text": samples[k] if show else "", "language": k[1], "count": c}
+            for k, c in counts.most_common(200)
         ]
         intents = [
             k
@@ -439,7 +465,11 @@ def build_admin(deps: AdminDeps) -> Starlette:
 
     @requires(accounts, "view")
     async def audit_page(request: Request, staff: Staff) -> Response:
-        return render(request, "audit.html", staff, events=await audit.recent())
+        events = await audit.recent()
+        if not staff.can("inbox"):
+            for event in events:
+                event.detail = ""  # not persisted: the objects are detached from any session
+        return render(request, "audit.html", staff, events=events)
 
     async def on_forbidden(request: Request, exc: Exception) -> Response:
         staff = await _staff_or_none(request, accounts)

@@ -51,10 +51,11 @@ async def checked_form(request: Request) -> dict[str, Any]:
 
 
 async def current_staff(request: Request, accounts: Accounts) -> Staff | None:
-    user_id = request.session.get("staff_id")
-    if not isinstance(user_id, int):
+    """The signed cookie names a session; only a session still in the database counts."""
+    token = request.session.get("sid")
+    if not isinstance(token, str) or not token:
         return None
-    return await accounts.get(user_id)
+    return await accounts.session_staff(token)
 
 
 def requires(

@@ -164,6 +164,19 @@ class StaffUser(Base):
     language: Mapped[str | None] = mapped_column(String(8))
 
 
+class StaffSession(Base):
+    """A logged-in browser; the cookie holds the token, the table only its hash."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(
+        ForeignKey("staff_users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class AuditEvent(Base):
     """Who changed what, when: every staff action that changes something."""
 

@@ -3,10 +3,7 @@ hostile JSON is a 400, and a malformed Telegram update is a 200 and a log line."
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.settings import PROJECT_ROOT
-from tests.conftest import free_port
+from tests.fakes.app_process import app_process
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -34,51 +30,17 @@ def _rss_kib(pid: int) -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, Path]]:
     data = tmp_path_factory.mktemp("caps")
-    port = free_port()
-    log = data / "server.log"
     with serve(FakeBotAPI("123:CAPS").app()) as api_url:
-        yield from _run_server(data, port, log, api_url)
-
-
-def _run_server(data: Path, port: int, log: Path, api_url: str) -> Iterator[tuple[str, int, Path]]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
-        "VENTANILLA_DATA_DIR": str(data),
-        "VENTANILLA_SERVER_PORT": str(port),
-        "NLU_URL": f"http://127.0.0.1:{free_port()}",  # nothing listens: the menu answers
-        "TELEGRAM_BOT_TOKEN": "123:CAPS",
-        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
-        "TELEGRAM_API_BASE_URL": api_url,
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "TWILIO_AUTH_TOKEN": "caps-test-twilio-token",
-        "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
-        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "run"],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert process.poll() is None, log.read_text()
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
-        yield url, process.pid, log
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+        env = {
+            "TELEGRAM_BOT_TOKEN": "123:CAPS",
+            "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+            "TELEGRAM_API_BASE_URL": api_url,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": "caps-test-twilio-token",
+            "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
+        }
+        with app_process(data, env) as app:
+            yield app.url, app.pid, app.log
 
 
 def _send_raw(url: str, path: str, headers: dict[str, str], total: int) -> bytes:
