@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Protocol
@@ -19,6 +20,7 @@ from bot.channels import webchat
 from bot.db.web_outbox import WebOutbox
 from bot.http_limits import DEFAULT_MAX_BODY, BodyLimit
 from bot.ratelimit import RateLimits, handoff_cooldown
+from bot.security_headers import SecurityHeaders
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -64,7 +66,19 @@ def build_app(
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    async def metrics(_: Request) -> Response:
+    metrics_token = runtime.settings.env.get("METRICS_TOKEN", "")
+
+    async def metrics(request: Request) -> Response:
+        """Prometheus text. Behind a bearer token when METRICS_TOKEN is set; off in production
+        without one: the counters show within seconds that someone reported an emergency."""
+        if metrics_token:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, f"Bearer {metrics_token}".encode()):
+                return PlainTextResponse(
+                    "unauthorized", status_code=401, headers={"WWW-Authenticate": "Bearer"}
+                )
+        elif runtime.settings.is_production:
+            return PlainTextResponse("not found", status_code=404)
         return PlainTextResponse(
             runtime.dispatcher.metrics.render(), media_type="text/plain; version=0.0.4"
         )
@@ -113,5 +127,8 @@ def build_app(
     return Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(BodyLimit, default=DEFAULT_MAX_BODY, per_prefix=BODY_LIMITS)],
+        middleware=[
+            Middleware(SecurityHeaders, hsts=settings.is_production),
+            Middleware(BodyLimit, default=DEFAULT_MAX_BODY, per_prefix=BODY_LIMITS),
+        ],
     )
