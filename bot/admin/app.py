@@ -319,16 +319,29 @@ def build_admin(deps: AdminDeps) -> Starlette:
 
     @requires(accounts, "edit")
     async def revert(request: Request, staff: Staff) -> Response:
+        """An old text goes live only through the same checks as a new one: it must belong
+        to the answer in the address, be valid today, and pass the test questions."""
         key, language = request.path_params["key"], request.path_params["lang"]
-        await checked_form(request)
+        form = await checked_form(request)
         version_id = int(request.path_params["version_id"])
+        old = await deps.repository.get(version_id)
+        if old is None or (old.key, old.language) != (key, language):
+            raise HTTPException(404, f"no version {version_id} of the {language} answer {key}")
+        gate = await run_gate(settings, deps.repository, deps.classifier, old)
+        if gate.errors:
+            raise HTTPException(400, "this version is not valid today: " + "; ".join(gate.errors))
+        override = form.get("override") == "on"
+        if gate.needs_override and not override:
+            raise HTTPException(
+                409,
+                f"{len(gate.failing)} test questions would fail with this version: save it as"
+                " a draft to review the test results and publish it with the override",
+            )
         published = await deps.repository.revert(version_id, staff.email)
-        await audit.record(
-            staff.email,
-            "revert",
-            f"{language}/{key}",
-            f"to the text of version id {version_id}, now version {published.version}",
-        )
+        detail = f"to the text of version id {version_id}, now version {published.version}"
+        if gate.needs_override:
+            detail += f"; OVERRIDE of {len(gate.failing)} failing test questions"
+        await audit.record(staff.email, "revert", f"{language}/{key}", detail)
         await deps.content.refresh(force=True)
         return RedirectResponse(f"/admin/content/{key}/{language}/history", 303)
 
@@ -387,7 +400,10 @@ def build_admin(deps: AdminDeps) -> Starlette:
         if not text or language not in settings.languages or not deps.content.has(language, key):
             raise HTTPException(400, _("Choose an answer and a language, and write a question."))
         if await deps.repository.add_test_question(key, language, text, staff.email):
-            await audit.record(staff.email, "add_test_question", f"{language}/{key}", text[:200])
+            # The question itself stays out of the log: it may be a person's own words.
+            await audit.record(
+                staff.email, "add_test_question", f"{language}/{key}", f"{len(text)} characters"
+            )
         return RedirectResponse("/admin/tests", 303)
 
     @requires(accounts, "view")
@@ -431,7 +447,8 @@ def build_admin(deps: AdminDeps) -> Starlette:
             session.add(
                 TrainingExample(text=text, intent=intent, language=language, created_by=staff.email)
             )
-        await audit.record(staff.email, "assign_example", intent, text[:200])
+        # The example is a person's words: the log says what was done, not what they wrote.
+        await audit.record(staff.email, "assign_example", intent, f"{len(text)} characters")
         return RedirectResponse("/admin/unanswered?assigned=1", 303)
 
     @requires(accounts, "view")
