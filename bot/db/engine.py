@@ -39,6 +39,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros: an erased text is not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

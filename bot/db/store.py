@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 from bot.core import EngineResult, HandoffRequest, IncomingMessage, Urgency, UserState
 from bot.db import statements as sql
 from bot.db.batching import GroupCommit
+from bot.db.erasure import checkpoint, erase_copies
 from bot.db.models import (
     Conversation,
     DailyCount,
@@ -382,11 +383,20 @@ class SqlStore:
             user = await self._user(session, channel, user_id)
             if user is None:
                 return
+            texts = await session.execute(
+                select(Message.text).where(
+                    Message.user_id == user.id,
+                    Message.direction == "in",
+                    Message.text.is_not(None),
+                )
+            )
+            await erase_copies(session, (str(t) for t in texts.scalars()))
             # Explicit deletes in dependency order: SQLite enforces cascades only with the pragma.
             await session.execute(delete(Message).where(Message.user_id == user.id))
             await session.execute(delete(HandoffTicket).where(HandoffTicket.user_id == user.id))
             await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
             await session.execute(delete(User).where(User.id == user.id))
+        await checkpoint(self._sessions)
 
     async def purge(self, retention_days: int, now: dt.datetime | None = None) -> PurgeResult:
         """Fold messages past retention into anonymous daily counts, then delete them."""
@@ -443,6 +453,19 @@ class SqlStore:
                     )
                 else:
                     existing.count += count
+            old_texts = await session.execute(
+                select(Message.text).where(
+                    Message.created_at < cutoff,
+                    Message.direction == "in",
+                    Message.text.is_not(None),
+                )
+            )
+            await erase_copies(session, (str(t) for t in old_texts.scalars()))
+            await session.execute(
+                update(HandoffTicket)
+                .where(HandoffTicket.status == "closed", HandoffTicket.closed_at < cutoff)
+                .values(notes=None)
+            )
             deleted = await session.execute(delete(Message).where(Message.created_at < cutoff))
             processed = await session.execute(
                 delete(ProcessedMessage).where(ProcessedMessage.created_at < cutoff)
@@ -456,6 +479,7 @@ class SqlStore:
                     ~Conversation.id.in_(select(Message.conversation_id)),
                 )
             )
+        await checkpoint(self._sessions)
         return PurgeResult(
             messages_deleted=int(getattr(deleted, "rowcount", 0) or 0),
             counted_days=len(days),
