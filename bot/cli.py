@@ -142,6 +142,13 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if args.workers > 1 and args.telegram_polling:
         _say("error: --telegram-polling needs a single worker")
         return 2
+    from bot.settings import production_secret_problems
+
+    weak = production_secret_problems(settings)
+    for line in weak:
+        _say(f"error: {line}")
+    if weak:
+        return 2
     trainer = _train_meanwhile(settings)
     try:
         problem = _database_problem(settings)

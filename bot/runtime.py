@@ -28,7 +28,7 @@ from bot.metrics import Metrics
 from bot.outbound import Outbound
 from bot.privacy import Protector, resolve_secret
 from bot.ratelimit import RateLimits
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError, production_secret_problems
 from nlu.client import RasaClient
 from nlu.service import Endpoint, nlu_endpoint
 
@@ -111,6 +111,9 @@ async def running(
     settings: Settings, say: Callable[[str], None], reuse_nlu: bool = False
 ) -> AsyncIterator[Runtime]:
     """`reuse_nlu`: use a local NLU server another command runs (for `ask` and `chat`)."""
+    problems = production_secret_problems(settings)
+    if problems:
+        raise SettingsError("; ".join(problems))
     async with (
         storage(settings) as (store, engine, protector),
         nlu_endpoint(settings, say, reuse_running=reuse_nlu) as endpoint,

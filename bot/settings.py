@@ -146,3 +146,43 @@ def load_settings(
     if settings.mode not in {"development", "production"}:
         raise SettingsError(f"mode must be development or production, not {settings.mode!r}")
     return settings
+
+
+MIN_SECRET_VARIETY = 10  # distinct characters: 32 x "a" is long but guessable
+MIN_TOKEN_CHARS = 16
+
+
+def weak_secret(value: str, min_chars: int) -> str | None:
+    """Why a secret is too weak to guard people's data, or None."""
+    if len(value) < min_chars:
+        return f"has {len(value)} characters (at least {min_chars} are needed)"
+    if len(set(value)) < min(MIN_SECRET_VARIETY, min_chars):
+        return f"uses only {len(set(value))} different characters (it must be random)"
+    return None
+
+
+def production_secret_problems(settings: Settings) -> list[str]:
+    """In production, start-up stops on a weak secret rather than run with it. Development
+    keeps working with test values; its own secret key is generated at random."""
+    if not settings.is_production:
+        return []
+    env = settings.env
+    checks = [
+        ("VENTANILLA_SECRET_KEY", env.get("VENTANILLA_SECRET_KEY", ""), 32),
+        ("TELEGRAM_WEBHOOK_SECRET", env.get("TELEGRAM_WEBHOOK_SECRET", ""), MIN_TOKEN_CHARS),
+        ("METRICS_TOKEN", env.get("METRICS_TOKEN", ""), MIN_TOKEN_CHARS),
+        ("NLU_AUTH_TOKEN", env.get("NLU_AUTH_TOKEN", ""), MIN_TOKEN_CHARS),
+    ]
+    problems = []
+    for name, value, min_chars in checks:
+        if not value and name != "VENTANILLA_SECRET_KEY":
+            continue  # optional: the feature it guards is off, or the token is generated
+        if name == "TELEGRAM_WEBHOOK_SECRET" and not env.get("TELEGRAM_BOT_TOKEN"):
+            continue
+        why = weak_secret(value, min_chars) if value else "is not set"
+        if why:
+            problems.append(
+                f"{name} {why}; generate one with:"
+                " python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+    return problems

@@ -1,7 +1,8 @@
 """Start and stop a local Rasa NLU server in its own virtual environment.
 
 Used when no NLU_URL is configured, so one command runs the whole bot. The
-server binds to 127.0.0.1, requires a token, runs quietly (Rasa logs message
+server binds to 127.0.0.1, requires a token (passed in the environment, never
+on the command line), runs quietly (Rasa logs message
 texts at debug level) and has telemetry off.
 """
 
@@ -101,8 +102,11 @@ class LocalRasaServer:
                 " VENTANILLA_NLU_PORT, or point NLU_URL at a running server"
             )
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        # The token travels in the environment, not on the command line (`ps` shows that).
         command = [
-            str(rasa_executable()),
+            str(rasa_executable().with_name("python")),
+            "-m",
+            "nlu.rasa_launch",
             "run",
             "--enable-api",
             "--quiet",
@@ -110,8 +114,6 @@ class LocalRasaServer:
             self.host,
             "--port",
             str(self.port),
-            # "=" form: a random token may start with "-", which argparse takes for an option.
-            f"--auth-token={self.auth_token}",
             "--model",
             str(self.model),
         ]
@@ -121,7 +123,7 @@ class LocalRasaServer:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=rasa_env(),
+                env={**rasa_env(), "NLU_AUTH_TOKEN": self.auth_token},
                 cwd=str(self.log_path.parent),
                 start_new_session=True,
             )

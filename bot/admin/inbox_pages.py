@@ -19,6 +19,7 @@ from bot.core import Reply
 
 OUTCOMES = ("answered", "referred", "emergency_services", "no_reply", "duplicate")
 MAX_REPLY_CHARS = 4000
+MAX_EXPORT_DAYS = 366  # a year of figures; more would build files of megabytes on request
 
 
 def inbox_routes(ctx: PageContext) -> list[Route]:
@@ -38,9 +39,10 @@ def inbox_routes(ctx: PageContext) -> list[Route]:
 
     @requires(ctx.accounts, "view")
     async def export(request: Request, staff: Staff) -> Response:
-        stats = await dashboard.compute(
-            deps.sessions, days=int(request.query_params.get("days", 30))
-        )
+        raw_days = request.query_params.get("days", "30")
+        if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_EXPORT_DAYS:
+            raise HTTPException(400, f"days must be a whole number from 1 to {MAX_EXPORT_DAYS}")
+        stats = await dashboard.compute(deps.sessions, days=int(raw_days))
         return Response(
             stats.to_csv(),
             media_type="text/csv",

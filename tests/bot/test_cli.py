@@ -51,3 +51,48 @@ def test_help_lists_every_command_with_one_line() -> None:
         assert text, f"{name} has no help line"
         matching = [line for line in lines if line.split(text)[0].strip() == name]
         assert len(matching) == 1, f"{name!r} is not listed once with its help:\n{done.stdout}"
+
+
+def test_production_refuses_weak_secrets(tmp_path: Path) -> None:
+    from bot.settings import load_settings, production_secret_problems
+
+    def problems(**env: str) -> list[str]:
+        base = {"VENTANILLA_MODE": "production", "VENTANILLA_DATA_DIR": str(tmp_path)}
+        return production_secret_problems(load_settings(env={**base, **env}))
+
+    strong = "Xq3-vT9_pLm2Rz8KwY4nHc6Bj0Fd5Gs1AeUo7Ii"
+    assert problems(VENTANILLA_SECRET_KEY=strong) == []
+    assert problems() and "VENTANILLA_SECRET_KEY is not set" in problems()[0]
+    low_variety = problems(VENTANILLA_SECRET_KEY="a" * 32)
+    assert len(low_variety) == 1 and "different characters" in low_variety[0]
+    short_webhook = problems(
+        VENTANILLA_SECRET_KEY=strong, TELEGRAM_BOT_TOKEN="1:A", TELEGRAM_WEBHOOK_SECRET="x"
+    )
+    assert len(short_webhook) == 1
+    assert "TELEGRAM_WEBHOOK_SECRET has 1 characters" in short_webhook[0]
+    assert problems(VENTANILLA_SECRET_KEY=strong, METRICS_TOKEN="short")
+    # Development keeps working with test values.
+    dev = load_settings(env={"VENTANILLA_DATA_DIR": str(tmp_path), "TELEGRAM_WEBHOOK_SECRET": "x"})
+    assert production_secret_problems(dev) == []
+
+
+def test_run_in_production_with_a_weak_key_is_one_clear_line(tmp_path: Path) -> None:
+    from bot.settings import PROJECT_ROOT
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "VENTANILLA_MODE": "production",
+        "VENTANILLA_DATA_DIR": str(tmp_path),
+        "VENTANILLA_SECRET_KEY": "a" * 32,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+    )
+    assert done.returncode == 2
+    assert "VENTANILLA_SECRET_KEY uses only 1 different characters" in done.stderr + done.stdout

@@ -253,3 +253,12 @@ def test_web_chat_stays_fast_while_wrong_logins_arrive(tmp_path: Path) -> None:
         assert set(attempts) == {401}
         attacker_client.close()
         assert loaded <= 2 * baseline, f"median {loaded * 1000:.1f} ms vs {baseline * 1000:.1f} ms"
+
+
+def test_dashboard_export_refuses_a_bad_or_huge_period(site: Site) -> None:
+    with httpx.Client(base_url=site.url) as viewer:
+        _login(viewer, VIEWER)
+        assert viewer.get("/admin/dashboard.csv", params={"days": "abc"}).status_code == 400
+        assert viewer.get("/admin/dashboard.csv", params={"days": "100000"}).status_code == 400
+        good = viewer.get("/admin/dashboard.csv", params={"days": "30"})
+        assert good.status_code == 200 and good.text.startswith("metric,day,key,value")
