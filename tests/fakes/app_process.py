@@ -60,5 +60,9 @@ def app_process(data_dir: Path, env: dict[str, str] | None = None) -> Iterator[A
             time.sleep(0.2)
         yield AppProcess(url, process.pid, log)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        process.terminate()  # graceful: uvicorn waits for requests still in flight
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)

@@ -181,12 +181,18 @@ def test_viewers_see_counts_not_peoples_words(site: Site) -> None:
 
 
 def test_web_chat_stays_fast_while_wrong_logins_arrive(tmp_path: Path) -> None:
-    """5 wrong logins a second (argon2 each) must not stall the event loop: the web chat's
-    median latency in a real server process stays within twice its median measured just
-    before, in this test. The accounts carry hashes made with argon2-cffi's default (more
-    costly) parameters, as accounts created before this release do; the attempts rotate
-    over them so that none is locked and every attempt costs a full verification."""
-    database_url = f"sqlite:///{tmp_path / 'ventanilla.sqlite3'}"
+    """5 wrong logins a second (argon2 each) must not stall the event loop.
+
+    Two real server processes: one under the login attack, one left alone as the
+    baseline. Their web chats are timed turn by turn, so both medians see the same
+    machine load (other processes come and go); the attacked one must stay within twice
+    the baseline. The accounts carry hashes made with argon2-cffi's default (costlier)
+    parameters, as accounts created before this release do, and the attempts rotate over
+    them so that none is locked and every attempt costs a full verification."""
+    attacked_dir, baseline_dir = tmp_path / "attacked", tmp_path / "baseline"
+    attacked_dir.mkdir()
+    baseline_dir.mkdir()
+    database_url = f"sqlite:///{attacked_dir / 'ventanilla.sqlite3'}"
     db.upgrade(database_url)
     legacy_hash = PasswordHasher().hash(EDITOR[1])
     emails = [f"staff{number}@example.org" for number in range(30)]
@@ -207,29 +213,37 @@ def test_web_chat_stays_fast_while_wrong_logins_arrive(tmp_path: Path) -> None:
         f"VENTANILLA_LIMITS_{name.upper()}": "100000/minute"
         for name in ("login_per_ip", "web_per_identity", "web_per_ip")
     }
-    with app_process(tmp_path, generous) as app, httpx.Client(base_url=app.url) as chat:
+    with (
+        app_process(attacked_dir, generous) as attacked,
+        app_process(baseline_dir, generous) as baseline,
+        httpx.Client(base_url=attacked.url, timeout=60) as attacked_chat,
+        httpx.Client(base_url=baseline.url, timeout=60) as baseline_chat,
+        httpx.Client(base_url=attacked.url, timeout=120) as attacker_client,
+    ):
+        sequence = itertools.count()  # every message new: a duplicate is answered faster
 
-        def median_latency(samples: int = 40) -> float:
-            timings = []
-            for number in range(samples):
-                started = time.perf_counter()
-                response = chat.post("/api/chat", json={"text": "hola", "message_id": number})
-                timings.append(time.perf_counter() - started)
-                assert response.status_code == 200
-            return statistics.median(timings)
+        def timed(chat: httpx.Client) -> float:
+            started = time.perf_counter()
+            response = chat.post("/api/chat", json={"text": "hola", "message_id": next(sequence)})
+            elapsed = time.perf_counter() - started
+            assert response.status_code == 200
+            return elapsed
 
-        median_latency(10)  # warm up
-        baseline = median_latency()
+        for _ in range(10):  # warm up
+            timed(attacked_chat)
+            timed(baseline_chat)
         stop = threading.Event()
-        attempts: list[int] = []
+        answered: list[int] = []
         turn = itertools.count()
-        attacker_client = httpx.Client(base_url=app.url, timeout=60)
         csrf = _csrf(attacker_client)
 
         def wrong_login() -> None:
             email = emails[next(turn) % len(emails)]
-            response = _login(attacker_client, (email, "not-the-password"), csrf)
-            attempts.append(response.status_code)
+            try:
+                response = _login(attacker_client, (email, "not-the-password"), csrf)
+            except httpx.HTTPError:
+                return  # the server stopped at the end of the test
+            answered.append(response.status_code)
 
         def attacker() -> None:
             while not stop.is_set():
@@ -240,19 +254,20 @@ def test_web_chat_stays_fast_while_wrong_logins_arrive(tmp_path: Path) -> None:
         thread.start()
         try:
             stop.wait(1.0)
-            loaded = median_latency()
+            pairs = [(timed(attacked_chat), timed(baseline_chat)) for _ in range(60)]
+            deadline = time.monotonic() + 120
+            while not answered:  # the attempts were real: argon2 refused them
+                assert time.monotonic() < deadline, "no login attempt was answered"
+                time.sleep(0.1)
         finally:
             stop.set()
             thread.join()
-        sent = next(turn)
-        assert sent >= 5
-        deadline = time.monotonic() + 120
-        while not attempts:  # the attempts were real: argon2 answered them with a refusal
-            assert time.monotonic() < deadline, "no login attempt was answered"
-            time.sleep(0.1)
-        assert set(attempts) == {401}
-        attacker_client.close()
-        assert loaded <= 2 * baseline, f"median {loaded * 1000:.1f} ms vs {baseline * 1000:.1f} ms"
+        assert next(turn) >= 5 and set(answered) == {401}
+        under_attack = statistics.median(p[0] for p in pairs)
+        alone = statistics.median(p[1] for p in pairs)
+        assert under_attack <= 2 * alone, (
+            f"median {under_attack * 1000:.1f} ms under attack vs {alone * 1000:.1f} ms alone"
+        )
 
 
 def test_dashboard_export_refuses_a_bad_or_huge_period(site: Site) -> None:
