@@ -141,9 +141,8 @@ def build_admin(deps: AdminDeps) -> Starlette:
                 "login.html",
                 None,
                 status=429,
-                error=_("Too many failed attempts from here. Try again in {seconds} seconds.").format(
-                    seconds=throttled.retry_after
-                ),
+                error=_("Too many failed attempts from here. Try again in {seconds} seconds.")
+                .format(seconds=throttled.retry_after),
                 next="/admin/",
             )
             response.headers["Retry-After"] = str(throttled.retry_after)
@@ -326,16 +325,19 @@ def build_admin(deps: AdminDeps) -> Starlette:
         version_id = int(request.path_params["version_id"])
         old = await deps.repository.get(version_id)
         if old is None or (old.key, old.language) != (key, language):
-            raise HTTPException(404, f"no version {version_id} of the {language} answer {key}")
+            raise HTTPException(404, _("This answer has no such version."))
         gate = await run_gate(settings, deps.repository, deps.classifier, old)
         if gate.errors:
-            raise HTTPException(400, "this version is not valid today: " + "; ".join(gate.errors))
+            problems = "; ".join(gate.errors)
+            raise HTTPException(400, _("This version is not valid today: ") + problems)
         override = form.get("override") == "on"
         if gate.needs_override and not override:
             raise HTTPException(
                 409,
-                f"{len(gate.failing)} test questions would fail with this version: save it as"
-                " a draft to review the test results and publish it with the override",
+                _(
+                    "Test questions would fail with this version: save it as a draft to see"
+                    " the test results, and publish it from there if it must go out anyway."
+                ),
             )
         published = await deps.repository.revert(version_id, staff.email)
         detail = f"to the text of version id {version_id}, now version {published.version}"

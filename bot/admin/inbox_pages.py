@@ -41,7 +41,9 @@ def inbox_routes(ctx: PageContext) -> list[Route]:
     async def export(request: Request, staff: Staff) -> Response:
         raw_days = request.query_params.get("days", "30")
         if not raw_days.isdigit() or not 1 <= int(raw_days) <= MAX_EXPORT_DAYS:
-            raise HTTPException(400, f"days must be a whole number from 1 to {MAX_EXPORT_DAYS}")
+            raise HTTPException(
+                400, _("days must be a whole number from 1 to {max}.").format(max=MAX_EXPORT_DAYS)
+            )
         stats = await dashboard.compute(deps.sessions, days=int(raw_days))
         return Response(
             stats.to_csv(),

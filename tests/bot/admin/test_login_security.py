@@ -21,7 +21,6 @@ from argon2 import PasswordHasher
 
 from bot.admin.accounts import Accounts, Role
 from bot.admin.app import AdminDeps, build_admin
-from bot.admin.security import LOGIN_REFUSED
 from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
 from bot.db.inbox import Inbox
@@ -133,7 +132,7 @@ def test_one_message_for_unknown_wrong_and_locked_and_a_limit_per_address(site: 
         wrong = [_login(client, (VICTIM[0], "wrong-password"), csrf) for _ in range(5)]
         locked = _login(client, VICTIM, csrf)  # the right password, but locked now
         messages = {_error(r) for r in (unknown, *wrong, locked)}
-        assert messages == {LOGIN_REFUSED.replace("'", "&#39;")} or messages == {LOGIN_REFUSED}
+        assert len(messages) == 1, messages  # nothing tells which accounts exist
         assert {r.status_code for r in (unknown, *wrong, locked)} == {401}
         # The address has used 7 of its failures; a few more and it must wait.
         statuses = [_login(client, ("x@example.org", "wrong-password"), csrf) for _ in range(5)]
