@@ -360,43 +360,46 @@ class SqlStore:
             )
 
     async def forget(self, channel: str, user_id: str) -> None:
-        async with self._sessions.begin() as session:
-            await session.execute(
-                delete(WebOutboxMessage).where(
-                    WebOutboxMessage.user_hash == self._protector.user_hash(channel, user_id)
+        try:
+            async with self._sessions.begin() as session:
+                await session.execute(
+                    delete(WebOutboxMessage).where(
+                        WebOutboxMessage.user_hash == self._protector.user_hash(channel, user_id)
+                    )
                 )
-            )
-            # Alert subscriptions and their encrypted address (bot/db/subscriptions.py).
-            subscribers = select(Subscriber.id).where(
-                Subscriber.channel == channel,
-                Subscriber.user_hash == self._protector.user_hash(channel, user_id),
-            )
-            await session.execute(
-                delete(SubscriptionTopic).where(SubscriptionTopic.subscriber_id.in_(subscribers))
-            )
-            await session.execute(
-                delete(Subscriber).where(
+                # Alert subscriptions and their encrypted address (bot/db/subscriptions.py).
+                subscribers = select(Subscriber.id).where(
                     Subscriber.channel == channel,
                     Subscriber.user_hash == self._protector.user_hash(channel, user_id),
                 )
-            )
-            user = await self._user(session, channel, user_id)
-            if user is None:
-                return
-            texts = await session.execute(
-                select(Message.text).where(
-                    Message.user_id == user.id,
-                    Message.direction == "in",
-                    Message.text.is_not(None),
+                await session.execute(
+                    delete(SubscriptionTopic).where(SubscriptionTopic.subscriber_id.in_(subscribers))
                 )
-            )
-            await erase_copies(session, (str(t) for t in texts.scalars()))
-            # Explicit deletes in dependency order: SQLite enforces cascades only with the pragma.
-            await session.execute(delete(Message).where(Message.user_id == user.id))
-            await session.execute(delete(HandoffTicket).where(HandoffTicket.user_id == user.id))
-            await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
-            await session.execute(delete(User).where(User.id == user.id))
-        await checkpoint(self._sessions)
+                await session.execute(
+                    delete(Subscriber).where(
+                        Subscriber.channel == channel,
+                        Subscriber.user_hash == self._protector.user_hash(channel, user_id),
+                    )
+                )
+                user = await self._user(session, channel, user_id)
+                if user is None:
+                    return
+                texts = await session.execute(
+                    select(Message.text).where(
+                        Message.user_id == user.id,
+                        Message.direction == "in",
+                        Message.text.is_not(None),
+                    )
+                )
+                await erase_copies(session, (str(t) for t in texts.scalars()))
+                # Explicit deletes in dependency order: SQLite enforces cascades only with
+                # the pragma.
+                await session.execute(delete(Message).where(Message.user_id == user.id))
+                await session.execute(delete(HandoffTicket).where(HandoffTicket.user_id == user.id))
+                await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
+                await session.execute(delete(User).where(User.id == user.id))
+        finally:
+            await checkpoint(self._sessions)  # also when nothing but the outbox was kept
 
     async def purge(self, retention_days: int, now: dt.datetime | None = None) -> PurgeResult:
         """Fold messages past retention into anonymous daily counts, then delete them."""
