@@ -19,6 +19,7 @@ from bot.broadcast.config import BroadcastConfig
 from bot.broadcast.runner import announcement
 from bot.broadcast.senders import Result, WebSender
 from bot.broadcast.topics import Topics
+from bot.channels.webchat import identity_of
 from bot.db.broadcasts import ApprovalError, BroadcastJobs, Job, Progress
 from bot.db.subscriptions import WEB, Recipient, Subscriptions
 from bot.privacy import Protector
@@ -116,11 +117,11 @@ def broadcast_routes(ctx: PageContext) -> list[Route]:
 
     @requires(ctx.accounts, "edit")
     async def test_send(request: Request, staff: Staff) -> Response:
-        """To the author's own web chat in this browser: the page fills in its chat id."""
+        """To the author's own web chat in this browser: its identity cookie says which."""
         job = await _job(request)
-        form = await checked_form(request)
-        chat_id = str(form.get("web_chat_id", "")).strip()
-        if not chat_id or len(chat_id) > 64:
+        await checked_form(request)
+        chat_id = identity_of(request)
+        if chat_id is None:
             return RedirectResponse(f"/admin/broadcasts/{job.id}?error=no_chat", 303)
         sender = WebSender(engine)
         for language in deps.settings.languages:

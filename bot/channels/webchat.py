@@ -3,9 +3,9 @@
 The visitor's identity is a random token in an HttpOnly, SameSite=Strict cookie
 set by the server; anything the page sends as a user id is ignored, so nobody
 can read, answer or erase someone else's conversation by guessing an id. The
-cookie is issued on the page's first message (a same-origin request) and not
-on `GET /`: a link from another site does not carry a Strict cookie, and
-issuing one there would replace the visitor's identity.
+cookie is issued with the page when it is opened directly, or with the page's
+first message: a link from another site does not carry a Strict cookie, and
+issuing one then would replace the visitor's identity.
 
 Abuse limits (per address, per identity, new identities per address) stand in
 front of the engine, and only same-origin `application/json` is accepted, so
@@ -132,7 +132,7 @@ def routes(
             httponly=True,
             samesite="strict",
             secure=config.secure_cookie,
-            path="/api/chat",
+            path="/",  # the staff pages read it too: a broadcast test goes to one's own chat
         )
 
     async def refused(request: Request) -> Response | None:
@@ -143,8 +143,20 @@ def routes(
             return JSONResponse({"error": "cross-origin requests are refused"}, status_code=403)
         return None
 
-    async def index(_: Request) -> Response:
-        return HTMLResponse(page)
+    async def index(request: Request) -> Response:
+        """The page; a first visit typed or bookmarked gets its identity here. A link from
+        another site does not carry the Strict cookie, so no identity is issued then (it
+        would replace the visitor's): the page's first message gets one if needed."""
+        response = HTMLResponse(page)
+        if identity_of(request) is None and request.headers.get("sec-fetch-site") in (
+            None,
+            "none",
+            "same-origin",
+        ):
+            verdict = await limits.hit("web_new_identity_per_ip", client_address(request))
+            if verdict.allowed:
+                set_identity(response, secrets.token_urlsafe(32))
+        return response
 
     async def script(_: Request) -> Response:
         return FileResponse(SCRIPT, media_type="text/javascript; charset=utf-8")
