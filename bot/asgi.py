@@ -23,8 +23,10 @@ def build_channels(
     settings: Settings, runtime: Any, polling: bool = False
 ) -> tuple[list[Any], Any]:
     """Channels enabled by the environment, with the outbound router and staff alerts."""
+    from bot.channels.sms import SmsChannel, SmsConfig, SmsKeywords
     from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+    from bot.db.sms_ledger import SqlSmsLedger
     from bot.db.web_outbox import WebOutbox
     from bot.outbound import Outbound
     from bot.runtime import staff_alerter
@@ -55,6 +57,22 @@ def build_channels(
         channels.append(whatsapp_channel)
         outbound.register("whatsapp", whatsapp_channel.deliver)
         log.info("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
+    sms = SmsConfig.from_env(settings.env, settings.sms_max_segments_per_day)
+    if sms is not None:
+        states = runtime.states or runtime.store
+        sms_channel = SmsChannel(
+            sms,
+            runtime.dispatcher.handle,
+            runtime.content,
+            SqlSmsLedger(runtime.database, runtime.protector),
+            SmsKeywords.from_file(settings.nlu.config.parent / "sms_keywords.yml"),
+            states.first_time_seen,
+            states.record_delivery_failure,
+            default_language=settings.default_language,
+        )
+        channels.append(sms_channel)
+        outbound.register("sms", sms_channel.deliver)
+        log.info("SMS channel enabled (Twilio webhook at /webhooks/sms)")
     outbound.register("web", WebOutbox(runtime.database, runtime.protector).deliver)
     runtime.dispatcher.on_handoff = staff_alerter(settings, telegram_channel)
     return channels, outbound

@@ -309,3 +309,22 @@ class WorkerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class SmsLedger(Base):
+    """Per SMS sender: STOP, today's outbound segments and the rest of a long answer.
+
+    Found by the same keyed hash as the person, never by the number itself.
+    """
+
+    __tablename__ = "sms_ledger"
+
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(8))
+    day: Mapped[dt.date | None] = mapped_column(Date)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    cap_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    more: Mapped[str] = mapped_column(Text, default="")  # the rest of a long answer ("MAS")
+    more_preview: Mapped[str] = mapped_column(Text, default="")  # its neutral first line
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -23,6 +23,7 @@ from bot.db.models import (
     HandoffTicket,
     Message,
     ProcessedMessage,
+    SmsLedger,
     Subscriber,
     SubscriptionTopic,
     User,
@@ -360,10 +361,9 @@ class SqlStore:
 
     async def forget(self, channel: str, user_id: str) -> None:
         async with self._sessions.begin() as session:
+            user_hash = self._protector.user_hash(channel, user_id)
             await session.execute(
-                delete(WebOutboxMessage).where(
-                    WebOutboxMessage.user_hash == self._protector.user_hash(channel, user_id)
-                )
+                delete(WebOutboxMessage).where(WebOutboxMessage.user_hash == user_hash)
             )
             # Alert subscriptions and their encrypted address (bot/db/subscriptions.py).
             subscribers = select(Subscriber.id).where(
@@ -379,6 +379,7 @@ class SqlStore:
                     Subscriber.user_hash == self._protector.user_hash(channel, user_id),
                 )
             )
+            await session.execute(delete(SmsLedger).where(SmsLedger.user_hash == user_hash))
             user = await self._user(session, channel, user_id)
             if user is None:
                 return
@@ -449,6 +450,16 @@ class SqlStore:
             )
             await session.execute(
                 delete(WebOutboxMessage).where(WebOutboxMessage.created_at < cutoff)
+            )
+            # An SMS sender's STOP outlives retention (it must be honoured until START);
+            # the rest of a long answer and the day's count do not.
+            await session.execute(
+                delete(SmsLedger).where(SmsLedger.updated_at < cutoff, ~SmsLedger.stopped)
+            )
+            await session.execute(
+                update(SmsLedger)
+                .where(SmsLedger.updated_at < cutoff)
+                .values(more="", more_preview="", segments=0, day=None)
             )
             await session.execute(
                 delete(Conversation).where(
