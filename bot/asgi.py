@@ -7,6 +7,7 @@ import time and workers share nothing but the database and the NLU server.
 
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import AsyncExitStack
 from typing import Any
@@ -30,9 +31,15 @@ def build_channels(
     from bot.db.web_outbox import WebOutbox
     from bot.outbound import Outbound
     from bot.runtime import staff_alerter
+    from handlers import discreet
 
     channels: list[Any] = []
-    outbound = Outbound()
+    states = runtime.states or runtime.store
+    outbound = Outbound(
+        functools.partial(
+            discreet.staff_preview, states, runtime.content, settings.default_language
+        )
+    )
     telegram_channel = None
     telegram = TelegramConfig.from_env(settings.env)
     if telegram is not None:
@@ -53,6 +60,7 @@ def build_channels(
             runtime.dispatcher.handle,
             states.contact_state,
             states.record_delivery_failure,
+            runtime.content,
         )
         channels.append(whatsapp_channel)
         outbound.register("whatsapp", whatsapp_channel.deliver)
@@ -73,7 +81,9 @@ def build_channels(
         channels.append(sms_channel)
         outbound.register("sms", sms_channel.deliver)
         log.info("SMS channel enabled (Twilio webhook at /webhooks/sms)")
-    outbound.register("web", WebOutbox(runtime.database, runtime.protector).deliver)
+    outbound.register(
+        "web", WebOutbox(runtime.database, runtime.protector).deliver, notifies=False
+    )
     runtime.dispatcher.on_handoff = staff_alerter(settings, telegram_channel)
     return channels, outbound
 

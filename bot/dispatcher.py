@@ -34,6 +34,7 @@ from bot.language import Detection, LanguageDetector
 from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
 from bot.text_guard import TextVerdict, Vocabulary, judge_text
+from handlers import discreet
 from handlers.answers import answer, buttons_for, topic_from_payload
 from handlers.fallback import fallback_reply
 from handlers.language import requested_language
@@ -214,6 +215,7 @@ class Dispatcher:
                 result.replies.append(notice)
             else:
                 result.replies.insert(0, notice)
+        discreet.apply(result, state, self._content)
         state.last_options = [
             key
             for reply in result.replies
@@ -269,6 +271,7 @@ class Dispatcher:
             or self._commands.asks_to_delete(text)
             or self._commands.opts_out(text)
             or self._commands.opts_in(text)
+            or self._commands.discreet_switch(text) is not None
         )
         if not state.open_ticket:
             state.with_human = False
@@ -332,6 +335,9 @@ class Dispatcher:
         if self._commands.asks_to_delete(text):
             state.pending_action = "confirm_delete"
             return self._reply(language, "delete_confirm", "delete_confirm")
+        discreet_switch = self._commands.discreet_switch(text)
+        if discreet_switch is not None:
+            return self._answer_intent(discreet_switch, 1.0, language, state, route="discreet")
         if verdict is TextVerdict.TOO_LONG:
             return self._reply(language, "message_too_long", "too_long")
         if self._commands.asks_for_menu(text):
@@ -499,7 +505,9 @@ class Dispatcher:
     ) -> EngineResult:
         handoff: HandoffRequest | None = None
         extra = (second,) if second else ()
-        if intent == LANGUAGE_KEY:
+        if discreet.switch(intent, state):
+            replies = [answer(self._content, language, intent)]
+        elif intent == LANGUAGE_KEY:
             language = (
                 requested_language(text, language, self._config.languages) if text else (language)
             )

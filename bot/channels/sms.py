@@ -245,7 +245,11 @@ class SmsChannel:
         language = result.language or account.language or self._default_language
         account.language = language
         return await self._spend(
-            number, account, sms_body(result.replies), "", urgent=result.route.startswith("safety")
+            number,
+            account,
+            sms_body(result.replies),
+            result.preview,
+            urgent=result.route.startswith("safety"),
         )
 
     async def _keyword(

@@ -237,17 +237,19 @@ class TelegramChannel:
         if incoming is None:
             return
         result = await self._handle(incoming)
-        await self.send(incoming.user_id, result.replies)
+        await self.send(incoming.user_id, result.replies, result.preview)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %s", type(context.error).__name__)
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+    async def send(self, chat_id: str, replies: Sequence[Reply], preview: str = "") -> None:
+        """`preview`: discreet mode's neutral line, put first in every message."""
+        room = MessageLimit.MAX_TEXT_LENGTH - (len(preview) + 2 if preview else 0)
         for reply in replies:
-            parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+            parts = split_text(reply.text, room)
             for index, part in enumerate(parts):
                 markup = keyboard(reply) if index == len(parts) - 1 else None
-                await self._send_one(chat_id, part, markup)
+                await self._send_one(chat_id, f"{preview}\n\n{part}" if preview else part, markup)
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> Delivery:
         """Staff replies: Telegram has no service window, so a sent message is delivered."""

@@ -26,7 +26,7 @@ from bot.channels.twilio_common import (
     create_message,
     rest_client,
 )
-from bot.core import EngineResult, IncomingMessage, MessageKind, Reply
+from bot.core import ContentStore, EngineResult, IncomingMessage, MessageKind, Reply
 from bot.outbound import Delivery
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 STATUS_PATH = "/webhooks/whatsapp/status"
 MAX_PART_CHARS = 1600
 SESSION_WINDOW = dt.timedelta(hours=24)
+SAFETY_TIP_KEY = "whatsapp_safety_tip"
 
 Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
 ContactState = Callable[[str, str], Awaitable[tuple[dt.datetime | None, bool]]]
@@ -101,11 +102,21 @@ def incoming_from_form(form: Mapping[str, str]) -> IncomingMessage:
     )
 
 
-def twiml_for(replies: Sequence[Reply]) -> str:
+def twiml_for(replies: Sequence[Reply], preview: str = "") -> str:
+    """`preview`: discreet mode's neutral line, put first in every message."""
     response = MessagingResponse()
-    for part in numbered_messages(replies, MAX_PART_CHARS):
-        response.message(part)
+    room = MAX_PART_CHARS - (len(preview) + 2 if preview else 0)
+    for part in numbered_messages(replies, room):
+        response.message(f"{preview}\n\n{part}" if preview else part)
     return str(response)
+
+
+def with_safety_tip(replies: list[Reply], tip: str) -> list[Reply]:
+    """The bot cannot delete a WhatsApp chat: the safety answer says how to, in one line."""
+    if not replies or not tip:
+        return replies
+    first = replies[0]
+    return [Reply(f"{first.text.rstrip()}\n{tip}", first.buttons, first.content_key), *replies[1:]]
 
 
 class SendMode(StrEnum):
@@ -132,8 +143,11 @@ class WhatsAppChannel:
         handle: Handle,
         contact_state: ContactState,
         record_failure: RecordFailure,
+        content: ContentStore | None = None,
     ) -> None:
+        """`content` gives the one-line WhatsApp tip added to safety answers."""
         self.config = config
+        self._content = content
         self._handle = handle
         self._contact_state = contact_state
         self._record_failure = record_failure
@@ -155,7 +169,11 @@ class WhatsAppChannel:
             if not form.get("From"):
                 return Response("missing From", status_code=400)
             result = await self._handle(incoming_from_form(form))
-            return Response(twiml_for(result.replies), media_type="application/xml")
+            replies = result.replies
+            if result.route.startswith("safety") and self._content is not None:
+                tip = self._content.get(result.language, SAFETY_TIP_KEY).text.strip()
+                replies = with_safety_tip(replies, tip)
+            return Response(twiml_for(replies, result.preview), media_type="application/xml")
 
         return [
             Route(WEBHOOK_PATH, inbound, methods=["POST"]),

@@ -46,6 +46,8 @@ class User(Base):
     # The person chose to talk to a person: their messages go to the inbox until
     # they ask for the menu or the ticket closes. Automatic tickets never set it.
     with_human: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Discreet mode: a neutral first line on every message (a watched phone).
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -98,6 +98,7 @@ def _state_from(row: Any, now: dt.datetime) -> UserState:
         open_ticket=row.reference,
         ticket_idle_seconds=idle,
         with_human=bool(row.with_human) and row.reference is not None,
+        discreet=bool(row.discreet),
     )
 
 
@@ -226,6 +227,7 @@ class SqlStore:
                 "last_options": ",".join(state.last_options),
                 "pending_action": state.pending_action,
                 "with_human": state.with_human,
+                "discreet": state.discreet,
                 "proactive_opt_out": state.proactive_opt_out,
                 "privacy_notice_at": now if state.privacy_notice_shown else None,
                 "last_inbound_at": now,

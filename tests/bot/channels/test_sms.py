@@ -351,3 +351,16 @@ def test_an_mms_picture_is_media(stack: Stack, content: FileContentStore) -> Non
         MediaContentType0="image/jpeg",
     )
     assert to_gsm7(content.get("es", "unsupported_media").text.strip())[:30] in response.text
+
+
+def test_discreet_mode_puts_the_neutral_line_first_in_every_sms(
+    stack: Stack, content: FileContentStore
+) -> None:
+    neutral = to_gsm7(content.get("es", "discreet_preview").text.strip())
+    stack.classifier.say("hola", "greet")
+    stack.sms("hola")
+    stack.classifier.say("pasaporte", "documents")
+    replies = stack.sms("modo discreto") + stack.sms("pasaporte") + stack.sms("MAS")
+    assert len(replies) == 3
+    assert all(reply.split("\n")[0] == neutral for reply in replies)
+    assert all(gsm_segments(reply) <= 3 for reply in replies)

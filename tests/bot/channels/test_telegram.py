@@ -320,3 +320,39 @@ def test_long_polling_answers_without_a_webhook(
     assert [c.params["text"] for c in sent][-1] == content.get("es", "greet").text
     assert api.named("deleteWebhook"), "polling removes any webhook first"
     assert not api.named("setWebhook")
+
+
+def test_discreet_mode_puts_the_neutral_line_first_in_every_message(
+    stack: Stack, content: FileContentStore
+) -> None:
+    neutral = content.get("es", "discreet_preview").text.strip()
+    stack.classifier.say("necesito sacar el pasaporte", "documents")
+    stack.post(update(message=message("me tienen encerrada y no me dejan salir", message_id=30)))
+    sent = stack.wait_sent(3)
+    offered = [
+        row[0]["callback_data"]
+        for call in sent
+        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+    ]
+    assert "topic:discreet_on" in offered  # the safety answer offers it
+    before = len(sent)
+    query = {
+        "id": "cbq-d",
+        "from": user(),
+        "chat_instance": "x",
+        "data": "topic:discreet_on",
+        "message": message(
+            "x", message_id=31, **{"from": {"id": 4242, "is_bot": True, "first_name": "V"}}
+        ),
+    }
+    stack.post(update(callback_query=query))
+    stack.post(update(message=message("necesito sacar el pasaporte", message_id=32)))
+    sent = stack.wait_sent(before + 2)
+    after = [c.params["text"] for c in sent[before:]]
+    assert len(after) >= 2
+    assert all(text.split("\n")[0] == neutral for text in after)
+    assert content.get("es", "documents").text.strip() in after[-1]
+    stack.post(update(message=message("modo normal", message_id=33)))
+    stack.post(update(message=message("necesito sacar el pasaporte", message_id=34)))
+    sent = stack.wait_sent(len(sent) + 2)
+    assert sent[-1].params["text"] == content.get("es", "documents").text
