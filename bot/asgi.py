@@ -27,6 +27,7 @@ def build_channels(
     from bot.channels.sms import SmsChannel, SmsConfig, SmsKeywords
     from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+    from bot.db.chat_log import SqlChatLog
     from bot.db.sms_ledger import SqlSmsLedger
     from bot.db.web_outbox import WebOutbox
     from bot.outbound import Outbound
@@ -48,7 +49,14 @@ def build_channels(
                 "TELEGRAM_WEBHOOK_SECRET is required for the Telegram webhook"
                 " (or use --telegram-polling)"
             )
-        telegram_channel = TelegramChannel(telegram, runtime.dispatcher.handle, polling)
+        telegram_channel = TelegramChannel(
+            telegram,
+            runtime.dispatcher.handle,
+            polling,
+            chat_log=SqlChatLog(runtime.database, runtime.protector),
+            content=runtime.content,
+            default_language=settings.default_language,
+        )
         channels.append(telegram_channel)
         outbound.register("telegram", telegram_channel.deliver)
         log.info("Telegram channel enabled (%s)", "long polling" if polling else "webhook")

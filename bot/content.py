@@ -36,6 +36,7 @@ SYSTEM_KEYS = (
     "discreet_off",
     "discreet_preview",
     "whatsapp_safety_tip",
+    "telegram_chat_cleaned",
     "nlu_unavailable",
     "empty_message",
     "message_too_long",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -330,3 +331,19 @@ class SmsLedger(Base):
     more: Mapped[str] = mapped_column(Text, default="")  # the rest of a long answer ("MAS")
     more_preview: Mapped[str] = mapped_column(Text, default="")  # its neutral first line
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class ChatMessageId(Base):
+    """A Telegram message id (the bot's or the person's) that "/borrar_chat" may delete.
+
+    Only the id and when it was sent, under the person's keyed hash: the chat id
+    arrives with each request and is never stored. Telegram lets a bot delete
+    messages for 48 hours, so older rows are useless and the purge drops them.
+    """
+
+    __tablename__ = "chat_message_ids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -17,6 +17,7 @@ from bot.core import EngineResult, HandoffRequest, IncomingMessage, Urgency, Use
 from bot.db import statements as sql
 from bot.db.batching import GroupCommit
 from bot.db.models import (
+    ChatMessageId,
     Conversation,
     DailyCount,
     DeliveryFailure,
@@ -33,6 +34,7 @@ from bot.db.models import (
 from bot.privacy import Protector
 
 CONVERSATION_GAP = dt.timedelta(hours=6)
+CHAT_IDS_USEFUL_FOR = dt.timedelta(hours=48)
 
 
 def still_current(last_message_at: dt.datetime, now: dt.datetime) -> bool:
@@ -382,6 +384,9 @@ class SqlStore:
                 )
             )
             await session.execute(delete(SmsLedger).where(SmsLedger.user_hash == user_hash))
+            await session.execute(
+                delete(ChatMessageId).where(ChatMessageId.user_hash == user_hash)
+            )
             user = await self._user(session, channel, user_id)
             if user is None:
                 return
@@ -452,6 +457,12 @@ class SqlStore:
             )
             await session.execute(
                 delete(WebOutboxMessage).where(WebOutboxMessage.created_at < cutoff)
+            )
+            # Telegram lets a bot delete messages for 48 hours: older ids are useless.
+            await session.execute(
+                delete(ChatMessageId).where(
+                    ChatMessageId.sent_at < (now or utcnow()) - CHAT_IDS_USEFUL_FOR
+                )
             )
             # An SMS sender's STOP outlives retention (it must be honoured until START);
             # the rest of a long answer and the day's count do not.
