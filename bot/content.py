@@ -37,6 +37,7 @@ SYSTEM_KEYS = (
     "discreet_preview",
     "whatsapp_safety_tip",
     "telegram_chat_cleaned",
+    "quick_exit",
     "nlu_unavailable",
     "empty_message",
     "message_too_long",

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.channels import webchat
+from bot.channels import quick_exit, webchat
 from bot.db.web_outbox import WebOutbox
 
 if TYPE_CHECKING:
@@ -80,6 +80,9 @@ def build_app(
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         *webchat.routes(runtime.dispatcher.handle, WebOutbox(runtime.database, runtime.protector)),
+        *quick_exit.routes(
+            runtime.content, runtime.settings.languages, runtime.settings.quick_exit_url
+        ),
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),
     ]
