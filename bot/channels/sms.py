@@ -278,6 +278,8 @@ class SmsChannel:
         self, number: str, account: SmsAccount, body: str, preview: str, urgent: bool
     ) -> list[str]:
         """One message of at most MAX_SEGMENTS within the day's budget; the rest waits."""
+        if not body.strip():
+            return []
         language = account.language or self._default_language
         wrap = self._wrap(preview, language)
         message, rest = fit(body, MAX_SEGMENTS, wrap)
