@@ -47,6 +47,7 @@ from handlers.menu import (
 )
 from handlers.needs import clauses, main_need, needs_clauses, sentences
 from handlers.safety import (
+    CRISIS_KEY,
     SELF_HARM_KEY,
     Danger,
     DangerMatcher,
@@ -516,7 +517,9 @@ class Dispatcher:
             replies = [answer(self._content, language, LANGUAGE_KEY, extra_options=(MENU_KEY,))]
         elif intent == "trafficking_emergency":
             return self._danger(Danger.EMERGENCY, language, IntentResult(intent, confidence))
-        elif intent == SELF_HARM_KEY:
+        elif intent in (SELF_HARM_KEY, CRISIS_KEY):
+            # The crisis answer promises that a person reads the message: a tap on its
+            # button opens the ticket too.
             return self._danger(Danger.CRISIS, language, IntentResult(intent, confidence))
         elif intent == MENU_KEY:
             replies = [menu_reply(self._content, language)]
