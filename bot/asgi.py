@@ -7,6 +7,7 @@ import time and workers share nothing but the database and the NLU server.
 
 from __future__ import annotations
 
+import functools
 import logging
 from contextlib import AsyncExitStack
 from typing import Any
@@ -23,14 +24,23 @@ def build_channels(
     settings: Settings, runtime: Any, polling: bool = False
 ) -> tuple[list[Any], Any]:
     """Channels enabled by the environment, with the outbound router and staff alerts."""
+    from bot.channels.sms import SmsChannel, SmsConfig, SmsKeywords
     from bot.channels.telegram import TelegramChannel, TelegramConfig
     from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
+    from bot.db.chat_log import SqlChatLog
+    from bot.db.sms_ledger import SqlSmsLedger
     from bot.db.web_outbox import WebOutbox
     from bot.outbound import Outbound
     from bot.runtime import staff_alerter
+    from handlers import discreet
 
     channels: list[Any] = []
-    outbound = Outbound()
+    states = runtime.states or runtime.store
+    outbound = Outbound(
+        functools.partial(
+            discreet.staff_preview, states, runtime.content, settings.default_language
+        )
+    )
     telegram_channel = None
     telegram = TelegramConfig.from_env(settings.env)
     if telegram is not None:
@@ -39,7 +49,14 @@ def build_channels(
                 "TELEGRAM_WEBHOOK_SECRET is required for the Telegram webhook"
                 " (or use --telegram-polling)"
             )
-        telegram_channel = TelegramChannel(telegram, runtime.dispatcher.handle, polling)
+        telegram_channel = TelegramChannel(
+            telegram,
+            runtime.dispatcher.handle,
+            polling,
+            chat_log=SqlChatLog(runtime.database, runtime.protector),
+            content=runtime.content,
+            default_language=settings.default_language,
+        )
         channels.append(telegram_channel)
         outbound.register("telegram", telegram_channel.deliver)
         log.info("Telegram channel enabled (%s)", "long polling" if polling else "webhook")
@@ -51,11 +68,30 @@ def build_channels(
             runtime.dispatcher.handle,
             states.contact_state,
             states.record_delivery_failure,
+            runtime.content,
         )
         channels.append(whatsapp_channel)
         outbound.register("whatsapp", whatsapp_channel.deliver)
         log.info("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
-    outbound.register("web", WebOutbox(runtime.database, runtime.protector).deliver)
+    sms = SmsConfig.from_env(settings.env, settings.sms_max_segments_per_day)
+    if sms is not None:
+        states = runtime.states or runtime.store
+        sms_channel = SmsChannel(
+            sms,
+            runtime.dispatcher.handle,
+            runtime.content,
+            SqlSmsLedger(runtime.database, runtime.protector),
+            SmsKeywords.from_file(settings.nlu.config.parent / "sms_keywords.yml"),
+            states.first_time_seen,
+            states.record_delivery_failure,
+            default_language=settings.default_language,
+        )
+        channels.append(sms_channel)
+        outbound.register("sms", sms_channel.deliver)
+        log.info("SMS channel enabled (Twilio webhook at /webhooks/sms)")
+    outbound.register(
+        "web", WebOutbox(runtime.database, runtime.protector).deliver, notifies=False
+    )
     runtime.dispatcher.on_handoff = staff_alerter(
         settings, telegram_channel, runtime.dispatcher.metrics
     )

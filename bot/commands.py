@@ -23,6 +23,8 @@ class Commands:
     opt_in: frozenset[str]
     child_alone: frozenset[str]
     back_to_menu: frozenset[str]
+    discreet_on: frozenset[str] = frozenset()
+    discreet_off: frozenset[str] = frozenset()
 
     @classmethod
     def from_file(cls, path: Path) -> Commands:
@@ -35,6 +37,8 @@ class Commands:
             opt_in=frozenset(_clean(str(p)) for p in data["opt_in"]),
             child_alone=frozenset(_clean(str(p)) for p in data["child_alone"]),
             back_to_menu=frozenset(_clean(str(p)) for p in data["back_to_menu"]),
+            discreet_on=frozenset(_clean(str(p)) for p in data.get("discreet_on", [])),
+            discreet_off=frozenset(_clean(str(p)) for p in data.get("discreet_off", [])),
         )
 
     def asks_to_delete(self, text: str) -> bool:
@@ -52,6 +56,13 @@ class Commands:
 
     def asks_for_menu(self, text: str) -> bool:
         return _clean(text) in self.back_to_menu
+
+    def discreet_switch(self, text: str) -> str | None:
+        """`discreet_on` / `discreet_off` when the text asks to turn discreet mode on or off."""
+        cleaned = _clean(text)
+        if cleaned in self.discreet_off:
+            return "discreet_off"
+        return "discreet_on" if cleaned in self.discreet_on else None
 
     def confirms(self, text: str) -> bool:
         return _clean(text) in self.confirm_yes

@@ -27,6 +27,17 @@ DANGER_KEY = "danger_phrases"
 # Engine messages the code asks for by name; `content check` proves they exist.
 SYSTEM_KEYS = (
     "fallback",
+    "sms_more",
+    "sms_stopped",
+    "sms_started",
+    "sms_help",
+    "sms_daily_limit",
+    "discreet_on",
+    "discreet_off",
+    "discreet_preview",
+    "whatsapp_safety_tip",
+    "telegram_chat_cleaned",
+    "quick_exit",
     "nlu_unavailable",
     "empty_message",
     "message_too_long",

@@ -100,6 +100,8 @@ class EngineResult:
     handoff: HandoffRequest | None = None
     route: str = "answer"
     duplicate: bool = False
+    # Discreet mode: every platform message must start with this neutral line.
+    preview: str = ""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -183,6 +185,8 @@ class UserState:
     # The person asked for a person: messages go to the inbox until they ask for the
     # menu. An automatic ticket (danger, a child alone) never silences the bot.
     with_human: bool = False
+    # Discreet mode: every message starts with a neutral line (handlers.discreet).
+    discreet: bool = False
 
 
 class StateStore(Protocol):

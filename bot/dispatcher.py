@@ -34,6 +34,7 @@ from bot.language import Detection, LanguageDetector
 from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
 from bot.text_guard import TextVerdict, Vocabulary, judge_text
+from handlers import discreet
 from handlers.answers import answer, buttons_for, topic_from_payload
 from handlers.fallback import fallback_reply
 from handlers.language import requested_language
@@ -46,6 +47,7 @@ from handlers.menu import (
 )
 from handlers.needs import clauses, main_need, needs_clauses, sentences
 from handlers.safety import (
+    CRISIS_KEY,
     SELF_HARM_KEY,
     Danger,
     DangerMatcher,
@@ -218,6 +220,7 @@ class Dispatcher:
                 result.replies.append(notice)
             else:
                 result.replies.insert(0, notice)
+        discreet.apply(result, state, self._content)
         state.last_options = [
             key
             for reply in result.replies
@@ -273,6 +276,7 @@ class Dispatcher:
             or self._commands.asks_to_delete(text)
             or self._commands.opts_out(text)
             or self._commands.opts_in(text)
+            or self._commands.discreet_switch(text) is not None
         )
         if not state.open_ticket:
             state.with_human = False
@@ -336,6 +340,9 @@ class Dispatcher:
         if self._commands.asks_to_delete(text):
             state.pending_action = "confirm_delete"
             return self._reply(language, "delete_confirm", "delete_confirm")
+        discreet_switch = self._commands.discreet_switch(text)
+        if discreet_switch is not None:
+            return self._answer_intent(discreet_switch, 1.0, language, state, route="discreet")
         if verdict is TextVerdict.TOO_LONG:
             return self._reply(language, "message_too_long", "too_long")
         if self._commands.asks_for_menu(text):
@@ -509,7 +516,9 @@ class Dispatcher:
     ) -> EngineResult:
         handoff: HandoffRequest | None = None
         extra = (second,) if second else ()
-        if intent == LANGUAGE_KEY:
+        if discreet.switch(intent, state):
+            replies = [answer(self._content, language, intent)]
+        elif intent == LANGUAGE_KEY:
             language = (
                 requested_language(text, language, self._config.languages) if text else (language)
             )
@@ -518,7 +527,9 @@ class Dispatcher:
             replies = [answer(self._content, language, LANGUAGE_KEY, extra_options=(MENU_KEY,))]
         elif intent == "trafficking_emergency":
             return self._danger(Danger.EMERGENCY, language, IntentResult(intent, confidence))
-        elif intent == SELF_HARM_KEY:
+        elif intent in (SELF_HARM_KEY, CRISIS_KEY):
+            # The crisis answer promises that a person reads the message: a tap on its
+            # button opens the ticket too.
             return self._danger(Danger.CRISIS, language, IntentResult(intent, confidence))
         elif intent == MENU_KEY:
             replies = [menu_reply(self._content, language)]

@@ -52,6 +52,8 @@ class Settings:
     retention_days: int
     database_url: str
     whatsapp_template_sid: str = ""
+    sms_max_segments_per_day: int = 20
+    quick_exit_url: str = "https://www.google.com/"
     handoff_silence_hours: float = 24.0
     office_hours: str = ""
     # Answers last reviewed longer ago than this are listed as stale on the dashboard.
@@ -134,6 +136,12 @@ def load_settings(
             database_url=env.get("DATABASE_URL", "")
             or f"sqlite:///{_path(raw.get('data_dir', 'data'), root) / 'ventanilla.sqlite3'}",
             whatsapp_template_sid=str((raw.get("whatsapp") or {}).get("template_sid") or ""),
+            sms_max_segments_per_day=int(
+                (raw.get("sms") or {}).get("max_segments_per_day", 20)
+            ),
+            quick_exit_url=str(
+                (raw.get("webchat") or {}).get("quick_exit_url") or "https://www.google.com/"
+            ),
             handoff_silence_hours=float((raw.get("handoff") or {}).get("silence_hours", 24)),
             office_hours=str((raw.get("handoff") or {}).get("office_hours") or ""),
             alerts=dict(raw.get("alerts") or {}),

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from bot.channels import webchat
+from bot.channels import quick_exit, webchat
 from bot.db.web_outbox import WebOutbox
 from bot.http_limits import DEFAULT_MAX_BODY, BodyLimit
 from bot.ratelimit import RateLimits, handoff_cooldown
@@ -118,6 +118,9 @@ def build_app(
             WebOutbox(runtime.database, runtime.protector),
             limits,
             web_config,
+        ),
+        *quick_exit.routes(
+            runtime.content, runtime.settings.languages, runtime.settings.quick_exit_url
         ),
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),

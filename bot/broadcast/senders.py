@@ -26,7 +26,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
-from bot.channels.whatsapp import SESSION_WINDOW, RedirectingHttpClient, WhatsAppConfig
+from bot.channels.twilio_common import RedirectingHttpClient
+from bot.channels.whatsapp import SESSION_WINDOW, WhatsAppConfig
 from bot.db.models import WebOutboxMessage, utcnow
 from bot.db.subscriptions import Recipient
 

@@ -14,6 +14,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -31,7 +32,14 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.render import split_text
-from bot.core import EngineResult, IncomingMessage, MessageKind, Reply
+from bot.core import (
+    Button,
+    ContentStore,
+    EngineResult,
+    IncomingMessage,
+    MessageKind,
+    Reply,
+)
 from bot.http_limits import clean_text, loads_limited
 from bot.outbound import Delivery
 
@@ -43,7 +51,13 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_RETRIES = 5
 BACKOFF_SECONDS = 0.5
 MAX_BODY_BYTES = 1024 * 1024
+CLEAN_CHAT = "chat:clean"
+CLEAN_CHAT_KEY = "telegram_chat_cleaned"  # its title labels the button, its text confirms
+DELETABLE_FOR = dt.timedelta(hours=48)  # the Bot API deletes messages up to 48 hours old
+DELETE_BATCH = 100  # deleteMessages takes at most 100 ids
 COMMAND_PAYLOADS = {
+    "/borrar_chat": CLEAN_CHAT,
+    "/clean_chat": CLEAN_CHAT,
     "/start": "topic:greet",
     "/menu": "topic:menu",
     "/idioma": "language_prompt",
@@ -52,6 +66,16 @@ COMMAND_PAYLOADS = {
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
+
+
+class ChatLog(Protocol):
+    """Message ids per chat (stored under a keyed hash), for "/borrar_chat"."""
+
+    async def remember(
+        self, chat_id: str, message_ids: Sequence[int], at: dt.datetime | None = None
+    ) -> None: ...
+
+    async def take_since(self, chat_id: str, since: dt.datetime) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -166,10 +190,25 @@ def _seconds(retry_after: int | dt.timedelta) -> float:
 class TelegramChannel:
     """Holds a PTB Application and translates between it and the engine."""
 
-    def __init__(self, config: TelegramConfig, handle: Handle, polling: bool = False) -> None:
-        """`polling=True` long-polls the Bot API (no public URL needed); otherwise webhooks."""
+    def __init__(
+        self,
+        config: TelegramConfig,
+        handle: Handle,
+        polling: bool = False,
+        chat_log: ChatLog | None = None,
+        content: ContentStore | None = None,
+        default_language: str = "es",
+    ) -> None:
+        """`polling=True` long-polls the Bot API (no public URL needed); otherwise webhooks.
+
+        With `chat_log` and `content`, "/borrar_chat" and a button on the safety answers
+        delete the recent messages of the chat.
+        """
         self.config = config
         self._handle = handle
+        self._chat_log = chat_log
+        self._content = content
+        self._default_language = default_language
         builder = Application.builder().token(config.token)
         if config.api_base_url:
             base = config.api_base_url.rstrip("/")
@@ -240,35 +279,94 @@ class TelegramChannel:
             return
         if incoming is None:
             return
+        inbound = update.message or update.edited_message
+        inbound_ids = [inbound.message_id] if inbound is not None else []
+        if incoming.payload == CLEAN_CHAT and self._chat_log is not None:
+            await self._clean_chat(incoming, inbound_ids)
+            return
         result = await self._handle(incoming)
-        await self.send(incoming.user_id, result.replies)
+        replies = result.replies
+        if result.route.startswith("safety"):
+            replies = self._offer_cleaning(replies, result.language)
+        sent = await self._send(incoming.user_id, replies, result.preview)
+        if incoming.is_private_chat:
+            await self._remember(incoming.user_id, [*inbound_ids, *sent])
+
+    def _language(self, language: str | None) -> str:
+        if language and self._content is not None and self._content.has(language, CLEAN_CHAT_KEY):
+            return language
+        return self._default_language
+
+    def _offer_cleaning(self, replies: list[Reply], language: str) -> list[Reply]:
+        """The safety answers offer to clean up the chat (a phone someone else may read)."""
+        if self._chat_log is None or self._content is None or not replies:
+            return replies
+        label = self._content.get(self._language(language), CLEAN_CHAT_KEY).title
+        first = replies[0]
+        button = Button(label=label, payload=CLEAN_CHAT)
+        return [Reply(first.text, (*first.buttons, button), first.content_key), *replies[1:]]
+
+    async def _remember(self, chat_id: str, message_ids: list[int]) -> None:
+        if self._chat_log is None or not message_ids:
+            return
+        try:
+            await self._chat_log.remember(chat_id, message_ids)
+        except Exception:
+            log.exception("could not keep message ids for /borrar_chat")
+
+    async def _clean_chat(self, incoming: IncomingMessage, inbound_ids: list[int]) -> None:
+        """Delete what the Bot API still allows (48 hours), then say so in one neutral line."""
+        assert self._chat_log is not None
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        ids = await self._chat_log.take_since(incoming.user_id, now - DELETABLE_FOR)
+        ids = list(dict.fromkeys([*ids, *inbound_ids]))
+        for start in range(0, len(ids), DELETE_BATCH):
+            try:
+                await self.bot.delete_messages(incoming.user_id, ids[start : start + DELETE_BATCH])
+            except TelegramError as exc:
+                log.warning("deleteMessages failed (%s)", type(exc).__name__)
+        if self._content is not None:
+            language = self._language(incoming.language_hint)
+            line = self._content.get(language, CLEAN_CHAT_KEY).text.strip()
+            sent = await self._send(incoming.user_id, [Reply(line)])
+            await self._remember(incoming.user_id, sent)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("telegram update failed: %s", type(context.error).__name__)
 
-    async def send(self, chat_id: str, replies: Sequence[Reply]) -> None:
+    async def send(self, chat_id: str, replies: Sequence[Reply], preview: str = "") -> None:
+        """`preview`: discreet mode's neutral line, put first in every message."""
+        await self._send(chat_id, replies, preview)
+
+    async def _send(self, chat_id: str, replies: Sequence[Reply], preview: str = "") -> list[int]:
+        """Send, and return the ids of the messages sent (for "/borrar_chat")."""
+        sent: list[int] = []
+        room = MessageLimit.MAX_TEXT_LENGTH - (len(preview) + 2 if preview else 0)
         for reply in replies:
-            parts = split_text(reply.text, MessageLimit.MAX_TEXT_LENGTH)
+            parts = split_text(reply.text, room)
             for index, part in enumerate(parts):
                 markup = keyboard(reply) if index == len(parts) - 1 else None
-                await self._send_one(chat_id, part, markup)
+                text = f"{preview}\n\n{part}" if preview else part
+                sent.append(await self._send_one(chat_id, text, markup))
+        return sent
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> Delivery:
         """Staff replies: Telegram has no service window, so a sent message is delivered."""
         try:
-            await self.send(chat_id, replies)
+            sent = await self._send(chat_id, replies)
         except TelegramError as exc:
             return Delivery(False, "not_sent", f"Telegram refused the message ({exc.message})")
+        await self._remember(chat_id, sent)
         return Delivery(True, "telegram")
 
-    async def _send_one(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    async def _send_one(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> int:
         """Rate limits are waited out; server errors and timeouts are retried with backoff."""
         for attempt in range(MAX_RETRIES + 1):
             try:
-                await self.bot.send_message(
+                message = await self.bot.send_message(
                     chat_id=chat_id, text=clean_text(text), reply_markup=markup
                 )
-                return
+                return message.message_id
             except RetryAfter as exc:
                 if attempt == MAX_RETRIES:
                     raise
@@ -283,6 +381,7 @@ class TelegramChannel:
                     "telegram send failed (%s): retrying in %.1fs", type(exc).__name__, wait
                 )
                 await asyncio.sleep(wait)
+        raise AssertionError("unreachable")
 
     def routes(self) -> list[Route]:
         secret = self.config.webhook_secret.encode()

@@ -7,27 +7,26 @@ outbound path respects WhatsApp's 24-hour customer-service window.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.http.response import Response as TwilioResponse
-from twilio.request_validator import RequestValidator
-from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels.render import numbered_messages
-from bot.core import EngineResult, IncomingMessage, MessageKind, Reply
+from bot.channels.twilio_common import (
+    RecordFailure,
+    TwilioWebhook,
+    create_message,
+    rest_client,
+)
+from bot.core import ContentStore, EngineResult, IncomingMessage, MessageKind, Reply
 from bot.outbound import Delivery
 
 log = logging.getLogger(__name__)
@@ -37,16 +36,10 @@ WEBHOOK_PATH = "/webhooks/whatsapp"
 STATUS_PATH = "/webhooks/whatsapp/status"
 MAX_PART_CHARS = 1600
 SESSION_WINDOW = dt.timedelta(hours=24)
-FAILED_STATUSES = frozenset({"failed", "undelivered"})
-MAX_SEND_ATTEMPTS = 4
-# Twilio's webhook bodies are a few kilobytes; a WhatsApp text is at most 4,096
-# characters. Anything far larger is not from Twilio and is refused unread.
-MAX_FORM_BYTES = 256 * 1024
-BACKOFF_SECONDS = 0.5
+SAFETY_TIP_KEY = "whatsapp_safety_tip"
 
 Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
 ContactState = Callable[[str, str], Awaitable[tuple[dt.datetime | None, bool]]]
-RecordFailure = Callable[[str, str, str, str | None], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -71,20 +64,6 @@ class WhatsAppConfig:
             template_sid=env.get("TWILIO_TEMPLATE_SID", template_sid),
             api_base_url=env.get("TWILIO_API_BASE_URL", ""),
         )
-
-
-class RedirectingHttpClient(TwilioHttpClient):  # type: ignore[misc]
-    """Twilio's client has fixed API hosts; this sends their requests to another base URL."""
-
-    def __init__(self, base_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._base = base_url.rstrip("/")
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> TwilioResponse:
-        parts = urlsplit(url)
-        if self._base and parts.hostname and parts.hostname.endswith("twilio.com"):
-            url = f"{self._base}{parts.path}" + (f"?{parts.query}" if parts.query else "")
-        return super().request(method, url, *args, **kwargs)
 
 
 def _kind(form: Mapping[str, str]) -> MessageKind:
@@ -123,11 +102,21 @@ def incoming_from_form(form: Mapping[str, str]) -> IncomingMessage:
     )
 
 
-def twiml_for(replies: Sequence[Reply]) -> str:
+def twiml_for(replies: Sequence[Reply], preview: str = "") -> str:
+    """`preview`: discreet mode's neutral line, put first in every message."""
     response = MessagingResponse()
-    for part in numbered_messages(replies, MAX_PART_CHARS):
-        response.message(part)
+    room = MAX_PART_CHARS - (len(preview) + 2 if preview else 0)
+    for part in numbered_messages(replies, room):
+        response.message(f"{preview}\n\n{part}" if preview else part)
     return str(response)
+
+
+def with_safety_tip(replies: list[Reply], tip: str) -> list[Reply]:
+    """The bot cannot delete a WhatsApp chat: the safety answer says how to, in one line."""
+    if not replies or not tip:
+        return replies
+    first = replies[0]
+    return [Reply(f"{first.text.rstrip()}\n{tip}", first.buttons, first.content_key), *replies[1:]]
 
 
 class SendMode(StrEnum):
@@ -154,18 +143,16 @@ class WhatsAppChannel:
         handle: Handle,
         contact_state: ContactState,
         record_failure: RecordFailure,
+        content: ContentStore | None = None,
     ) -> None:
+        """`content` gives the one-line WhatsApp tip added to safety answers."""
         self.config = config
+        self._content = content
         self._handle = handle
         self._contact_state = contact_state
         self._record_failure = record_failure
-        self._validator = RequestValidator(config.auth_token)
-        http_client = (
-            RedirectingHttpClient(config.api_base_url, timeout=15)
-            if config.api_base_url
-            else TwilioHttpClient(timeout=15)
-        )
-        self._client = Client(config.account_sid, config.auth_token, http_client=http_client)
+        self._webhook = TwilioWebhook(config.auth_token, config.public_base_url)
+        self._client = rest_client(config.account_sid, config.auth_token, config.api_base_url)
 
     async def start(self) -> None:
         if not self.config.public_base_url:
@@ -174,56 +161,23 @@ class WhatsAppChannel:
     async def stop(self) -> None:
         return None
 
-    def _signed(self, request: Request, form: dict[str, str]) -> bool:
-        if not self.config.public_base_url:
-            return False
-        # Twilio signs the public URL it called, which differs from ours behind a proxy.
-        url = self.config.public_base_url.rstrip("/") + request.url.path
-        if request.url.query:
-            url += f"?{request.url.query}"
-        signature = request.headers.get("X-Twilio-Signature", "")
-        return bool(signature) and bool(self._validator.validate(url, form, signature))
-
-    async def _form(self, request: Request) -> dict[str, str] | None:
-        """The urlencoded body Twilio posts; None when it is too large to be Twilio's.
-
-        Parsed with the standard library: Starlette's general form parser cost more
-        per webhook than answering the message.
-        """
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return None
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-
     def routes(self) -> list[Route]:
         async def inbound(request: Request) -> Response:
-            form = await self._form(request)
-            if form is None:
-                return Response("request too large", status_code=413)
-            if not self._signed(request, form):
-                return Response("forbidden", status_code=403)
+            form = await self._webhook.authentic_form(request)
+            if isinstance(form, Response):
+                return form
             if not form.get("From"):
                 return Response("missing From", status_code=400)
             result = await self._handle(incoming_from_form(form))
-            return Response(twiml_for(result.replies), media_type="application/xml")
-
-        async def status(request: Request) -> Response:
-            form = await self._form(request)
-            if form is None:
-                return Response("request too large", status_code=413)
-            if not self._signed(request, form):
-                return Response("forbidden", status_code=403)
-            state = form.get("MessageStatus", "")
-            if state in FAILED_STATUSES:
-                await self._record_failure(
-                    CHANNEL, form.get("MessageSid", ""), state, form.get("ErrorCode")
-                )
-                log.warning("whatsapp delivery %s (error %s)", state, form.get("ErrorCode"))
-            return Response(status_code=204)
+            replies = result.replies
+            if result.route.startswith("safety") and self._content is not None:
+                tip = self._content.get(result.language, SAFETY_TIP_KEY).text.strip()
+                replies = with_safety_tip(replies, tip)
+            return Response(twiml_for(replies, result.preview), media_type="application/xml")
 
         return [
             Route(WEBHOOK_PATH, inbound, methods=["POST"]),
-            Route(STATUS_PATH, status, methods=["POST"]),
+            self._webhook.status_route(STATUS_PATH, CHANNEL, self._record_failure),
         ]
 
     async def send(
@@ -271,24 +225,6 @@ class WhatsAppChannel:
 
     async def _create(self, to: str, callback: str | None, **content: str) -> str:
         extra: dict[str, str] = {"status_callback": callback} if callback else {}
-
-        def call() -> str:
-            message = self._client.messages.create(
-                to=to, from_=self.config.sender, **content, **extra
-            )
-            return str(message.sid)
-
-        # twilio's client is synchronous (requests): keep it off the event loop.
-        for attempt in range(MAX_SEND_ATTEMPTS):
-            try:
-                return await asyncio.to_thread(call)
-            except TwilioRestException as exc:
-                if exc.status < 500 or attempt == MAX_SEND_ATTEMPTS - 1:
-                    raise
-            except (TwilioException, OSError):
-                if attempt == MAX_SEND_ATTEMPTS - 1:
-                    raise
-            wait = BACKOFF_SECONDS * 2**attempt
-            log.warning("twilio send failed: retrying in %.1fs", wait)
-            await asyncio.sleep(wait)
-        raise AssertionError("unreachable")
+        return await create_message(
+            self._client, to=to, from_=self.config.sender, **content, **extra
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -46,6 +47,8 @@ class User(Base):
     # The person chose to talk to a person: their messages go to the inbox until
     # they ask for the menu or the ticket closes. Automatic tickets never set it.
     with_human: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Discreet mode: a neutral first line on every message (a watched phone).
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -322,3 +325,38 @@ class WorkerLease(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     holder: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class SmsLedger(Base):
+    """Per SMS sender: STOP, today's outbound segments and the rest of a long answer.
+
+    Found by the same keyed hash as the person, never by the number itself.
+    """
+
+    __tablename__ = "sms_ledger"
+
+    user_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    language: Mapped[str | None] = mapped_column(String(8))
+    day: Mapped[dt.date | None] = mapped_column(Date)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    cap_notified: Mapped[bool] = mapped_column(Boolean, default=False)
+    more: Mapped[str] = mapped_column(Text, default="")  # the rest of a long answer ("MAS")
+    more_preview: Mapped[str] = mapped_column(Text, default="")  # its neutral first line
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class ChatMessageId(Base):
+    """A Telegram message id (the bot's or the person's) that "/borrar_chat" may delete.
+
+    Only the id and when it was sent, under the person's keyed hash: the chat id
+    arrives with each request and is never stored. Telegram lets a bot delete
+    messages for 48 hours, so older rows are useless and the purge drops them.
+    """
+
+    __tablename__ = "chat_message_ids"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_hash: Mapped[str] = mapped_column(String(64), index=True)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

@@ -29,6 +29,7 @@ LOAD_STATES = (
         USERS.c.last_options,
         USERS.c.pending_action,
         USERS.c.with_human,
+        USERS.c.discreet,
         USERS.c.privacy_notice_at,
         USERS.c.proactive_opt_out,
         TICKETS.c.reference,
@@ -90,6 +91,7 @@ class DialectStatements:
                 "last_options": excluded.last_options,
                 "pending_action": excluded.pending_action,
                 "with_human": excluded.with_human,
+                "discreet": excluded.discreet,
                 "proactive_opt_out": excluded.proactive_opt_out,
                 # When the notice was first shown is kept, never moved.
                 "privacy_notice_at": func.coalesce(

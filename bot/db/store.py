@@ -18,12 +18,14 @@ from bot.db import statements as sql
 from bot.db.batching import GroupCommit
 from bot.db.erasure import checkpoint, erase_copies
 from bot.db.models import (
+    ChatMessageId,
     Conversation,
     DailyCount,
     DeliveryFailure,
     HandoffTicket,
     Message,
     ProcessedMessage,
+    SmsLedger,
     Subscriber,
     SubscriptionTopic,
     User,
@@ -33,6 +35,7 @@ from bot.db.models import (
 from bot.privacy import Protector
 
 CONVERSATION_GAP = dt.timedelta(hours=6)
+CHAT_IDS_USEFUL_FOR = dt.timedelta(hours=48)
 
 
 def still_current(last_message_at: dt.datetime, now: dt.datetime) -> bool:
@@ -98,6 +101,7 @@ def _state_from(row: Any, now: dt.datetime) -> UserState:
         open_ticket=row.reference,
         ticket_idle_seconds=idle,
         with_human=bool(row.with_human) and row.reference is not None,
+        discreet=bool(row.discreet),
     )
 
 
@@ -226,6 +230,7 @@ class SqlStore:
                 "last_options": ",".join(state.last_options),
                 "pending_action": state.pending_action,
                 "with_human": state.with_human,
+                "discreet": state.discreet,
                 "proactive_opt_out": state.proactive_opt_out,
                 "privacy_notice_at": now if state.privacy_notice_shown else None,
                 "last_inbound_at": now,
@@ -362,10 +367,9 @@ class SqlStore:
     async def forget(self, channel: str, user_id: str) -> None:
         try:
             async with self._sessions.begin() as session:
+                user_hash = self._protector.user_hash(channel, user_id)
                 await session.execute(
-                    delete(WebOutboxMessage).where(
-                        WebOutboxMessage.user_hash == self._protector.user_hash(channel, user_id)
-                    )
+                    delete(WebOutboxMessage).where(WebOutboxMessage.user_hash == user_hash)
                 )
                 # Alert subscriptions and their encrypted address (bot/db/subscriptions.py).
                 subscribers = select(Subscriber.id).where(
@@ -380,6 +384,10 @@ class SqlStore:
                         Subscriber.channel == channel,
                         Subscriber.user_hash == self._protector.user_hash(channel, user_id),
                     )
+                )
+                await session.execute(delete(SmsLedger).where(SmsLedger.user_hash == user_hash))
+                await session.execute(
+                    delete(ChatMessageId).where(ChatMessageId.user_hash == user_hash)
                 )
                 user = await self._user(session, channel, user_id)
                 if user is None:
@@ -475,6 +483,22 @@ class SqlStore:
             )
             await session.execute(
                 delete(WebOutboxMessage).where(WebOutboxMessage.created_at < cutoff)
+            )
+            # Telegram lets a bot delete messages for 48 hours: older ids are useless.
+            await session.execute(
+                delete(ChatMessageId).where(
+                    ChatMessageId.sent_at < (now or utcnow()) - CHAT_IDS_USEFUL_FOR
+                )
+            )
+            # An SMS sender's STOP outlives retention (it must be honoured until START);
+            # the rest of a long answer and the day's count do not.
+            await session.execute(
+                delete(SmsLedger).where(SmsLedger.updated_at < cutoff, ~SmsLedger.stopped)
+            )
+            await session.execute(
+                update(SmsLedger)
+                .where(SmsLedger.updated_at < cutoff)
+                .values(more="", more_preview="", segments=0, day=None)
             )
             await session.execute(
                 delete(Conversation).where(

@@ -138,3 +138,11 @@ async def test_passive_and_indirect_suicidal_messages_get_the_crisis_answer(
         assert result.route == "safety_crisis", text
         assert result.replies[0].content_key == "crisis_support"
         assert result.handoff is not None
+
+
+async def test_the_crisis_button_opens_a_ticket_as_its_answer_promises(
+    conversation: Conversation,
+) -> None:
+    result = await conversation.say(payload="topic:crisis_support")
+    assert result.route == "safety_crisis"
+    assert result.handoff is not None and result.handoff.urgency is Urgency.CRITICAL

@@ -3,6 +3,8 @@ python-telegram-bot client talking to a fake Bot API server on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from sqlalchemy import func, select
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
 from bot.content import FileContentStore
 from bot.db import engine as db
+from bot.db.chat_log import SqlChatLog
 from bot.db.models import Message
 from bot.engine import build_dispatcher
 from bot.runtime import Runtime
@@ -38,6 +41,8 @@ class Stack:
     classifier: ScriptedClassifier
     database_url: str
     api_url: str
+    chat_log: SqlChatLog
+    store: Any
 
     def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
         headers = {SECRET_HEADER: secret} if secret is not None else {}
@@ -71,12 +76,16 @@ def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iter
     dispatcher, engine, protector, store = base.dispatcher, base.engine, base.protector, base.store
     classifier, database_url = base.classifier, base.url
     with serve(api.app()) as api_url:
+        chat_log = SqlChatLog(engine, protector)
         channel = TelegramChannel(
-            TelegramConfig(TOKEN, SECRET, "https://bot.example.org", api_url), dispatcher.handle
+            TelegramConfig(TOKEN, SECRET, "https://bot.example.org", api_url),
+            dispatcher.handle,
+            chat_log=chat_log,
+            content=content,
         )
         runtime = Runtime(settings, dispatcher, store, content, engine, protector)
         with serve(build_app(runtime, [channel], purge=False)) as url:
-            yield Stack(api, url, classifier, database_url, api_url)
+            yield Stack(api, url, classifier, database_url, api_url, chat_log, store)
 
 
 _update_ids = iter(range(10_000, 99_999))
@@ -320,3 +329,85 @@ def test_long_polling_answers_without_a_webhook(
     assert [c.params["text"] for c in sent][-1] == content.get("es", "greet").text
     assert api.named("deleteWebhook"), "polling removes any webhook first"
     assert not api.named("setWebhook")
+
+
+def test_discreet_mode_puts_the_neutral_line_first_in_every_message(
+    stack: Stack, content: FileContentStore
+) -> None:
+    neutral = content.get("es", "discreet_preview").text.strip()
+    stack.classifier.say("necesito sacar el pasaporte", "documents")
+    stack.post(update(message=message("me tienen encerrada y no me dejan salir", message_id=30)))
+    sent = stack.wait_sent(3)
+    offered = [
+        row[0]["callback_data"]
+        for call in sent
+        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+    ]
+    assert "topic:discreet_on" in offered  # the safety answer offers it
+    before = len(sent)
+    query = {
+        "id": "cbq-d",
+        "from": user(),
+        "chat_instance": "x",
+        "data": "topic:discreet_on",
+        "message": message(
+            "x", message_id=31, **{"from": {"id": 4242, "is_bot": True, "first_name": "V"}}
+        ),
+    }
+    stack.post(update(callback_query=query))
+    stack.post(update(message=message("necesito sacar el pasaporte", message_id=32)))
+    sent = stack.wait_sent(before + 2)
+    after = [c.params["text"] for c in sent[before:]]
+    assert len(after) >= 2
+    assert all(text.split("\n")[0] == neutral for text in after)
+    assert content.get("es", "documents").text.strip() in after[-1]
+    stack.post(update(message=message("modo normal", message_id=33)))
+    stack.post(update(message=message("necesito sacar el pasaporte", message_id=34)))
+    sent = stack.wait_sent(len(sent) + 2)
+    assert sent[-1].params["text"] == answer(content, "es", "documents").text
+
+
+def stored_chat_ids(database_url: str) -> list[int]:
+    engine = db.make_sync_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT message_id FROM chat_message_ids")
+            return sorted(int(row[0]) for row in rows)
+    finally:
+        engine.dispose()
+
+
+def test_borrar_chat_deletes_exactly_the_stored_ids_newer_than_48_hours(
+    stack: Stack, content: FileContentStore
+) -> None:
+    long_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=49)
+    asyncio.run(stack.chat_log.remember(str(CHAT), [11, 12], at=long_ago))
+    stack.classifier.say("hola", "greet")
+    stack.post(update(message=message("hola", message_id=40)))
+    stack.wait_sent(2)  # the privacy notice and the greeting: ids 1000 and 1001
+    assert stored_chat_ids(stack.database_url) == [11, 12, 40, 1000, 1001]
+    stack.post(update(message=message("/borrar_chat", message_id=41)))
+    sent = stack.wait_sent(3)
+    calls = stack.api.named("deleteMessages")
+    assert len(calls) == 1 and str(calls[0].params["chat_id"]) == str(CHAT)
+    assert sorted(calls[0].params["message_ids"]) == [40, 41, 1000, 1001]
+    assert stack.api.named("deleteMessage") == []
+    assert sent[-1].params["text"] == content.get("es", "telegram_chat_cleaned").text.strip()
+    # Only the confirmation's id is left, for the next clean-up.
+    assert stored_chat_ids(stack.database_url) == [1002]
+
+
+def test_safety_answer_offers_to_clean_the_chat_and_erasure_drops_the_ids(
+    stack: Stack, content: FileContentStore
+) -> None:
+    stack.post(update(message=message("me tienen encerrada y no me dejan salir", message_id=50)))
+    sent = stack.wait_sent(3)
+    offered = {
+        row[0]["callback_data"]: row[0]["text"]
+        for call in sent
+        for row in (call.params.get("reply_markup") or {}).get("inline_keyboard", [])
+    }
+    assert offered["chat:clean"] == content.get("es", "telegram_chat_cleaned").title
+    assert stored_chat_ids(stack.database_url)
+    asyncio.run(stack.store.forget("telegram", str(CHAT)))
+    assert stored_chat_ids(stack.database_url) == []

@@ -103,7 +103,7 @@ def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iter
             SID, TOKEN, SENDER, PUBLIC, template_sid="HX" + "0" * 32, api_base_url=api_url
         )
         channel = WhatsAppChannel(
-            config, dispatcher.handle, store.contact_state, store.record_delivery_failure
+            config, dispatcher.handle, store.contact_state, store.record_delivery_failure, content
         )
         runtime = Runtime(settings, dispatcher, store, content, engine, protector)
         with serve(build_app(runtime, [channel], purge=False)) as url:
@@ -266,3 +266,37 @@ def test_twilio_server_errors_are_retried(stack: Stack) -> None:
     stack.api.fail_next = 2
     outcome = asyncio.run(stack.channel.send(PHONE, [Reply("Seguimos en contacto.")]))
     assert outcome.sent and stack.api.messages[-1]["Body"] == "Seguimos en contacto."
+
+
+def test_discreet_mode_puts_the_neutral_line_first_in_every_message(
+    stack: Stack, content: FileContentStore
+) -> None:
+    import functools
+
+    from bot.outbound import Outbound
+    from handlers.discreet import staff_preview
+
+    neutral = content.get("es", "discreet_preview").text.strip()
+    stack.classifier.say("como saco mi pasaporte", "documents")
+    switched = texts(stack.message("modo discreto"))
+    answered = texts(stack.message("como saco mi pasaporte"))
+    assert switched and answered
+    assert all(part.split("\n")[0] == neutral for part in switched + answered)
+    assert content.get("es", "documents").text.strip() in answered[-1]
+    # Staff replies reach the same lock screen: they start with the line too.
+    outbound = Outbound(functools.partial(staff_preview, stack.store, content, "es"))
+    outbound.register("whatsapp", stack.channel.deliver)
+    delivery = asyncio.run(outbound.send("whatsapp", PHONE, [Reply("Hola, soy Ana.")]))
+    assert delivery.sent
+    assert stack.api.messages[-1]["Body"] == f"{neutral}\n\nHola, soy Ana."
+    assert texts(stack.message("modo normal"))[-1] == content.get("es", "discreet_off").text
+
+
+def test_safety_answer_says_how_to_delete_the_chat_and_offers_discreet_mode(
+    stack: Stack, content: FileContentStore
+) -> None:
+    parts = texts(stack.message("me tienen encerrada y no me dejan salir"))
+    emergency = next(p for p in parts if "911" in p)
+    tip = content.get("es", "whatsapp_safety_tip").text.strip()
+    assert tip in emergency
+    assert content.get("es", "discreet_on").title in emergency  # a numbered option

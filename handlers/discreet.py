@@ -1,0 +1,52 @@
+"""Discreet mode, for a person whose phone is watched or shared.
+
+A lock screen shows the first line of a new message to anyone holding the
+phone. In discreet mode every message the person receives starts with a
+neutral line (content key `discreet_preview`, e.g. "Ventanilla: tenés una
+respuesta") and the answer follows below it. The safety and crisis answers
+offer the mode as an option, because those are the people who need it most.
+"""
+
+from __future__ import annotations
+
+from bot.core import ContentStore, EngineResult, Reply, StateStore, UserState
+from handlers.answers import buttons_for
+
+DISCREET_ON = "discreet_on"
+DISCREET_OFF = "discreet_off"
+PREVIEW_KEY = "discreet_preview"
+SWITCHES = frozenset({DISCREET_ON, DISCREET_OFF})
+
+
+def switch(intent: str, state: UserState) -> bool:
+    """Turn the mode on or off when `intent` is one of its two switches."""
+    if intent not in SWITCHES:
+        return False
+    state.discreet = intent == DISCREET_ON
+    return True
+
+
+def preview_line(content: ContentStore, language: str, state: UserState) -> str:
+    """The neutral first line for this person, or "" when the mode is off."""
+    if not state.discreet or not content.has(language, PREVIEW_KEY):
+        return ""
+    return content.get(language, PREVIEW_KEY).text.strip()
+
+
+def apply(result: EngineResult, state: UserState, content: ContentStore) -> None:
+    """Offer the mode with a safety answer; mark every reply of a discreet person."""
+    if result.route.startswith("safety") and not state.discreet and result.replies:
+        first = result.replies[0]
+        offered = buttons_for(content, result.language, [DISCREET_ON])
+        if not any(b.payload == o.payload for b in first.buttons for o in offered):
+            buttons = (*first.buttons, *offered)
+            result.replies[0] = Reply(first.text, buttons, first.content_key)
+    result.preview = preview_line(content, result.language, state)
+
+
+async def staff_preview(
+    states: StateStore, content: ContentStore, default_language: str, channel: str, address: str
+) -> str:
+    """The neutral line for a staff message to this person, "" when not in discreet mode."""
+    state = await states.load(channel, address)
+    return preview_line(content, state.language or default_language, state)
