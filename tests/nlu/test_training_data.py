@@ -1,0 +1,141 @@
+"""The training data itself: the contract's intents in both languages, tidy files, no leaks.
+
+A wrong label or an evaluation line copied into training does not break any other
+test: the model still trains and the figures even improve. These checks catch it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot.settings import PROJECT_ROOT
+from nlu.normalize import normalize_text, words
+from nlu.training_data import Example, load_examples
+
+DATA = PROJECT_ROOT / "nlu" / "data"
+# The evaluation sets sit next to the repository on the team's machines, not in it.
+EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
+LANGUAGES = ("es", "en")
+
+# Intent contract v2 (../shared/intents.md): none of these may be renamed or merged.
+CONTRACT = frozenset(
+    {
+        "greet",
+        "goodbye",
+        "thank",
+        "menu",
+        "rights",
+        "asylum",
+        "voluntary_return",
+        "returnee_reception",
+        "reintegration",
+        "documents",
+        "health_services",
+        "psychosocial_support",
+        "irregular_migration_risks",
+        "regular_migration",
+        "child_protection",
+        "trafficking_emergency",
+        "office_locations",
+        "talk_to_human",
+        "change_language",
+        "out_of_scope",
+        "missing_person",
+        "scam_check",
+        "self_harm",
+    }
+)
+# Enough examples for the model to learn an intent in each language's own words.
+MIN_EXAMPLES = {"es": 60, "en": 30}
+
+
+@pytest.fixture(scope="module")
+def examples() -> list[Example]:
+    return load_examples(DATA)
+
+
+def test_every_contract_intent_has_examples_in_both_languages(examples: list[Example]) -> None:
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for example in examples:
+        counts[(example.intent, example.language)] += 1
+    assert {e.intent for e in examples} == CONTRACT
+    for intent in sorted(CONTRACT):
+        for language in LANGUAGES:
+            have = counts[(intent, language)]
+            assert have >= MIN_EXAMPLES[language], f"{language}/{intent}: only {have} examples"
+
+
+def test_one_file_per_intent_per_language_named_after_it() -> None:
+    for language in LANGUAGES:
+        files = sorted((DATA / language).glob("*.yml"))
+        assert {f.stem for f in files} == CONTRACT, language
+        for path in files:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            blocks = [item for item in document["nlu"] if "intent" in item]
+            assert [b["intent"] for b in blocks] == [path.stem], path
+
+
+def test_no_text_is_given_two_intents_or_repeated(examples: list[Example]) -> None:
+    seen: dict[str, Example] = {}
+    repeated: list[str] = []
+    for example in examples:
+        key = normalize_text(example.text)
+        first = seen.setdefault(key, example)
+        if first is not example:
+            where = f"{example.language}/{example.intent} and {first.language}/{first.intent}"
+            repeated.append(f"{example.text!r} in {where}")
+    assert repeated == []
+
+
+def _eval_texts() -> list[str]:
+    files = sorted(EVAL_DIR.glob("*.jsonl"))
+    if not files:
+        pytest.skip(f"no evaluation sets in {EVAL_DIR}")
+    texts = []
+    for path in files:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                texts.append(normalize_text(str(json.loads(line)["text"])))
+    return texts
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Word-set overlap high enough to be a copy with a word or two changed."""
+    return len(a & b) / len(a | b) >= 0.75
+
+
+def test_no_evaluation_line_leaks_into_training(examples: list[Example]) -> None:
+    """Copied or lightly edited evaluation lines would make the figures measure memory.
+
+    Short texts ("gracias", "hola") are common to any chat and are skipped; from four
+    words on, an exact match or a near copy (three quarters of the words shared) fails.
+    Only our own training line is printed, never the evaluation line.
+    """
+    evaluation = [frozenset(words(text)) for text in _eval_texts()]
+    evaluation = [ws for ws in evaluation if len(ws) >= 4]
+    by_word: dict[str, list[int]] = defaultdict(list)
+    for index, ws in enumerate(evaluation):
+        for word in ws:
+            by_word[word].append(index)
+    leaks = []
+    for example in examples:
+        mine = frozenset(words(normalize_text(example.text)))
+        if len(mine) < 4:
+            continue
+        candidates = {i for word in mine for i in by_word.get(word, [])}
+        if any(_similar(mine, evaluation[i]) for i in candidates):
+            leaks.append(f"{example.language}/{example.intent}: {example.text}")
+    assert leaks == [], "training lines too close to evaluation lines:\n" + "\n".join(leaks)
+
+
+def test_leak_check_catches_a_lightly_edited_copy() -> None:
+    original = frozenset(words("mi hermano se fue hace tres meses y ya no contesta"))
+    edited = frozenset(words("mi hermano se fue hace dos meses y ya no contesta"))
+    unrelated = frozenset(words("mi hermano quiere saber donde saca el pasaporte"))
+    assert _similar(original, edited)
+    assert not _similar(original, unrelated)
