@@ -89,7 +89,7 @@ def test_no_text_is_given_two_intents_or_repeated(examples: list[Example]) -> No
         if first is not example:
             where = f"{example.language}/{example.intent} and {first.language}/{first.intent}"
             repeated.append(f"{example.text!r} in {where}")
-    assert repeated == []
+    assert repeated == [], "\n".join(repeated)
 
 
 def _eval_texts() -> list[str]:
