@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
+from scipy.sparse import csr_matrix
 
 from bot.settings import PROJECT_ROOT
 from nlu.normalize import normalize_text, words
@@ -52,6 +53,8 @@ CONTRACT = frozenset(
 )
 # Enough examples for the model to learn an intent in each language's own words.
 MIN_EXAMPLES = {"es": 60, "en": 30}
+# Share of words two texts must have in common to count as one text lightly edited.
+SIMILAR = 0.75
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +109,23 @@ def _eval_texts() -> list[str]:
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     """Word-set overlap high enough to be a copy with a word or two changed."""
-    return len(a & b) / len(a | b) >= 0.75
+    return len(a & b) / len(a | b) >= SIMILAR
+
+
+def _near_copies(mine: list[frozenset[str]], theirs: list[frozenset[str]]) -> list[int]:
+    """Indexes in `mine` of word sets similar to one in `theirs` (one sparse product)."""
+    vocabulary = {w: i for i, w in enumerate(sorted(set().union(*mine, *theirs)))}
+
+    def matrix(sets: list[frozenset[str]]) -> csr_matrix:
+        rows = [r for r, ws in enumerate(sets) for _ in ws]
+        cols = [vocabulary[w] for ws in sets for w in ws]
+        return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(sets), len(vocabulary)))
+
+    shared = (matrix(mine) @ matrix(theirs).T).tocoo()
+    sizes_mine = np.array([len(ws) for ws in mine])
+    sizes_theirs = np.array([len(ws) for ws in theirs])
+    union = sizes_mine[shared.row] + sizes_theirs[shared.col] - shared.data
+    return sorted({int(r) for r in shared.row[shared.data / union >= SIMILAR]})
 
 
 def test_no_evaluation_line_leaks_into_training(examples: list[Example]) -> None:
@@ -116,20 +135,12 @@ def test_no_evaluation_line_leaks_into_training(examples: list[Example]) -> None
     words on, an exact match or a near copy (three quarters of the words shared) fails.
     Only our own training line is printed, never the evaluation line.
     """
-    evaluation = [frozenset(words(text)) for text in _eval_texts()]
-    evaluation = [ws for ws in evaluation if len(ws) >= 4]
-    by_word: dict[str, list[int]] = defaultdict(list)
-    for index, ws in enumerate(evaluation):
-        for word in ws:
-            by_word[word].append(index)
-    leaks = []
-    for example in examples:
-        mine = frozenset(words(normalize_text(example.text)))
-        if len(mine) < 4:
-            continue
-        candidates = {i for word in mine for i in by_word.get(word, [])}
-        if any(_similar(mine, evaluation[i]) for i in candidates):
-            leaks.append(f"{example.language}/{example.intent}: {example.text}")
+    theirs = [ws for ws in (frozenset(words(t)) for t in _eval_texts()) if len(ws) >= 4]
+    ours = [e for e in examples if len(set(words(normalize_text(e.text)))) >= 4]
+    mine = [frozenset(words(normalize_text(e.text))) for e in ours]
+    leaks = [
+        f"{ours[i].language}/{ours[i].intent}: {ours[i].text}" for i in _near_copies(mine, theirs)
+    ]
     assert leaks == [], "training lines too close to evaluation lines:\n" + "\n".join(leaks)
 
 
@@ -139,3 +150,4 @@ def test_leak_check_catches_a_lightly_edited_copy() -> None:
     unrelated = frozenset(words("mi hermano quiere saber donde saca el pasaporte"))
     assert _similar(original, edited)
     assert not _similar(original, unrelated)
+    assert _near_copies([unrelated, edited, original], [original]) == [1, 2]
