@@ -385,7 +385,7 @@ class Dispatcher:
                 route="nlu_unavailable",
             )
 
-        intent_danger = danger_from_any([whole, *parts], self._config.safety_threshold)
+        intent_danger = danger_from_any(whole, parts, self._config.safety_threshold)
         if intent_danger is not None:
             return self._danger(intent_danger, language, whole)
         need = main_need(

@@ -26,6 +26,7 @@ UNSURE = "(unsure)"  # the fallback: two likely topics and the menu, neither rig
 OUT_OF_SCOPE = "out_of_scope"
 # Routes on which the bot said it cannot answer: for an out-of-scope question that is right.
 NO_TOPIC_ROUTES = frozenset({"unknown_words", "no_words", "other_language"})
+URGENT_REASONS = frozenset({"trafficking_emergency", "crisis_support", "child_protection"})
 SAFETY_LABELS = {"safety_emergency": "trafficking_emergency", "safety_crisis": "self_harm"}
 
 
@@ -73,7 +74,9 @@ def safety_report(
     lines: Sequence[SafetyLine], results: Sequence[EngineResult]
 ) -> dict[str, object]:
     def alarmed(result: EngineResult) -> bool:
-        return result.route in SAFETY_LABELS and result.handoff is not None
+        # Emergency or crisis contacts and a person: the safety answers, and the urgent
+        # child-protection answer (911 and the children's line first) for a child alone.
+        return result.handoff is not None and result.handoff.reason in URGENT_REASONS
 
     missed = [
         line for line, r in zip(lines, results, strict=True) if line.danger and not alarmed(r)

@@ -120,7 +120,10 @@ def build_app(
             web_config,
         ),
         *quick_exit.routes(
-            runtime.content, runtime.settings.languages, runtime.settings.quick_exit_url
+            runtime.content,
+            runtime.settings.languages,
+            runtime.settings.quick_exit_url,
+            cookies=(webchat.COOKIE,),
         ),
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),

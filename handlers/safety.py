@@ -54,9 +54,22 @@ def danger_from_intent(result: IntentResult, safety_threshold: float) -> Danger 
     return Danger.EMERGENCY if emergency >= crisis else Danger.CRISIS
 
 
-def danger_from_any(results: Iterable[IntentResult], safety_threshold: float) -> Danger | None:
-    """The intents contract: danger in the whole text or in any of its sentences."""
-    found = {danger_from_intent(r, safety_threshold) for r in results} - {None}
+def danger_from_any(
+    whole: IntentResult, parts: Iterable[IntentResult], safety_threshold: float
+) -> Danger | None:
+    """The intents contract: danger in the whole text or in any of its sentences.
+
+    The whole text counts at the safety threshold anywhere in its ranking; a
+    sentence or clause counts only when danger is its best reading, because short
+    fragments ("si regreso", "la otra vez") spread their scores thinly and would
+    otherwise raise false alarms that bury the real ones in the staff inbox."""
+    found = {danger_from_intent(whole, safety_threshold)}
+    found |= {
+        danger_from_intent(IntentResult(p.intent, p.confidence), safety_threshold)
+        for p in parts
+        if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY)
+    }
+    found -= {None}
     if Danger.EMERGENCY in found:
         return Danger.EMERGENCY
     return Danger.CRISIS if Danger.CRISIS in found else None

@@ -84,10 +84,17 @@ def test_self_harm_anywhere_in_the_ranking_is_a_crisis() -> None:
 
 def test_danger_in_any_sentence_wins_and_emergency_beats_crisis() -> None:
     calm = result("greet", 0.9)
-    assert danger_from_any([calm, result("self_harm", 0.7)], 0.2) is Danger.CRISIS
-    both = [calm, result("self_harm", 0.7), result("trafficking_emergency", 0.5)]
-    assert danger_from_any(both, 0.2) is Danger.EMERGENCY
-    assert danger_from_any([calm, result("documents", 0.9)], 0.2) is None
+    assert danger_from_any(calm, [result("self_harm", 0.7)], 0.2) is Danger.CRISIS
+    both = [result("self_harm", 0.7), result("trafficking_emergency", 0.5)]
+    assert danger_from_any(calm, both, 0.2) is Danger.EMERGENCY
+    assert danger_from_any(calm, [result("documents", 0.9)], 0.2) is None
+
+
+def test_a_fragment_counts_as_danger_only_when_danger_is_its_best_reading() -> None:
+    calm = result("asylum", 0.8)
+    thin = result("asylum", 0.5, trafficking_emergency=0.3)
+    assert danger_from_any(calm, [thin], 0.2) is None
+    assert danger_from_any(thin, [], 0.2) is Danger.EMERGENCY
 
 
 def test_chatter_after_a_greeting_does_not_make_it_out_of_scope() -> None:
