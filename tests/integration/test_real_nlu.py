@@ -23,12 +23,14 @@ from tests.conftest import RunningNLU
 pytestmark = pytest.mark.rasa
 
 
-@pytest.fixture
-def real_engine(
-    settings: Settings, nlu_server: RunningNLU, content: FileContentStore
-) -> Dispatcher:
-    client = RasaClient(nlu_server.url, nlu_server.token, timeout_seconds=10)
-    return build_dispatcher(settings, client, InMemoryStateStore(), content)
+def cli_env(nlu_server: RunningNLU, settings: Settings) -> dict[str, str]:
+    """The environment for a `ventanilla` command that uses the session's NLU server."""
+    return {
+        **os.environ,
+        "NLU_URL": nlu_server.url,
+        "NLU_AUTH_TOKEN": nlu_server.token,
+        "VENTANILLA_DATA_DIR": str(settings.data_dir),
+    }
 
 
 async def _ask(engine: Dispatcher, text: str, user: str = "it-user") -> object:
@@ -92,12 +94,7 @@ async def test_nlu_server_down_gives_apology_and_menu(
 
 
 def test_ask_command_prints_json(nlu_server: RunningNLU, settings: Settings) -> None:
-    env = {
-        **os.environ,
-        "NLU_URL": nlu_server.url,
-        "NLU_AUTH_TOKEN": nlu_server.token,
-        "VENTANILLA_DATA_DIR": str(settings.data_dir),
-    }
+    env = cli_env(nlu_server, settings)
 
     def ask(text: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -125,12 +122,7 @@ def test_ask_command_prints_json(nlu_server: RunningNLU, settings: Settings) -> 
 def test_ask_reads_one_message_per_line_and_prints_one_json_each(
     nlu_server: RunningNLU, settings: Settings, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "NLU_URL": nlu_server.url,
-        "NLU_AUTH_TOKEN": nlu_server.token,
-        "VENTANILLA_DATA_DIR": str(settings.data_dir),
-    }
+    env = cli_env(nlu_server, settings)
     lines = ["me tienen encerrado y no me dejan salir", "hola", "42", ""]
     out = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ask", "-", "--json"],
@@ -154,12 +146,7 @@ def test_ask_reads_one_message_per_line_and_prints_one_json_each(
 def test_eval_goes_through_the_engine_and_scores_a_safety_file(
     nlu_server: RunningNLU, settings: Settings, tmp_path: Path
 ) -> None:
-    env = {
-        **os.environ,
-        "NLU_URL": nlu_server.url,
-        "NLU_AUTH_TOKEN": nlu_server.token,
-        "VENTANILLA_DATA_DIR": str(settings.data_dir),
-    }
+    env = cli_env(nlu_server, settings)
     intents = tmp_path / "intents.jsonl"
     intents.write_text(
         "\n".join(
