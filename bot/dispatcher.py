@@ -288,9 +288,7 @@ class Dispatcher:
             if not self._asks_for_menu(message, text):
                 return self._reply(language, "handoff_waiting", "to_inbox")
             state.with_human = False  # "menu" always returns the person to the bot
-            return EngineResult(
-                [menu_reply(self._content, language)], language, intent=MENU_KEY, route="menu"
-            )
+            return self._menu(language)
         routed = await self._route_message(message, state, language, text, detection)
         routed.replies[:0] = returned
         return routed
@@ -346,9 +344,7 @@ class Dispatcher:
         if verdict is TextVerdict.TOO_LONG:
             return self._reply(language, "message_too_long", "too_long")
         if self._commands.asks_for_menu(text):
-            return EngineResult(
-                [menu_reply(self._content, language)], language, intent=MENU_KEY, route="menu"
-            )
+            return self._menu(language)
         offered = state.last_options or menu_options(self._content, language)
         chosen = choice_from_number(text, offered)
         if chosen is not None:
@@ -420,6 +416,11 @@ class Dispatcher:
             more = [c for c in clauses(text) if c not in parts]
             results += await asyncio.gather(*(self._classifier.classify(c) for c in more))
         return whole, results
+
+    def _menu(self, language: str) -> EngineResult:
+        return EngineResult(
+            [menu_reply(self._content, language)], language, intent=MENU_KEY, route="menu"
+        )
 
     def _asks_for_menu(self, message: IncomingMessage, text: str) -> bool:
         if message.payload is not None:
