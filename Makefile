@@ -8,12 +8,12 @@ run: setup
 	.venv/bin/ventanilla run
 
 test: setup
-	.venv/bin/ruff check bot handlers nlu tests bench
+	.venv/bin/ruff check bot handlers kernel nlu tests bench
 	.venv/bin/mypy
 	.venv/bin/python -m pytest
 
 lint: setup
-	.venv/bin/ruff check bot handlers nlu tests
+	.venv/bin/ruff check bot handlers kernel nlu tests
 	.venv/bin/mypy
 
 bench: setup

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
 
 PARTS = Path(__file__).with_name("corpus_parts.yml")
 # Share of each kind of message. "question" and "long" are composed and unique.

@@ -24,9 +24,9 @@ import numpy as np
 import yaml
 
 from bench.embed import embed
+from kernel.normalize import normalize_text
 from nlu.evaluate import Baseline
 from nlu.linear_model import LinearConfig, LinearIntentModel
-from nlu.normalize import normalize_text
 from nlu.training_data import Example, load_examples
 
 OUT_OF_SCOPE = "out_of_scope"

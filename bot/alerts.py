@@ -20,9 +20,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from bot.core import Reply, Urgency
-from bot.dispatcher import HandoffEvent
 from bot.metrics import Metrics
+from kernel.types import HandoffEvent, Reply, Urgency
 
 log = logging.getLogger(__name__)
 ALERT_URGENCIES = frozenset({Urgency.HIGH, Urgency.CRITICAL})

@@ -73,10 +73,10 @@ async def _with_engine(
 
 def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
     from bot.channels.render import numbered_text
-    from bot.core import IncomingMessage
     from bot.engine import build_dispatcher
     from bot.memory_state import InMemoryStateStore
     from bot.runtime import running
+    from kernel.types import IncomingMessage
 
     async def work() -> int:
         async with running(settings, _say, reuse_nlu=True) as runtime:
@@ -106,7 +106,7 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 async def _ask_each_line(dispatcher: Dispatcher, language: str | None) -> int:
     """Batch evaluation through the engine: each line of standard input is a new person,
     each answer one JSON object per line, in the same order."""
-    from bot.core import IncomingMessage
+    from kernel.types import IncomingMessage
 
     logging.getLogger("bot.dispatcher").setLevel(logging.WARNING)
     for number, line in enumerate(sys.stdin, start=1):

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from bot.content_rules import SCREEN_CHARS, source_problems, text_problems
-from bot.core import ContentEntry, DangerPhrases
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
+from kernel.types import ContentEntry, DangerPhrases
 from nlu.training_data import FAST_SAFE_LOADER
 
 MAX_TEXT_CHARS = SCREEN_CHARS

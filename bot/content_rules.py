@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from bot.core import ContentEntry
+from kernel.types import ContentEntry
 
 # A phone screen. On a 6-inch phone at the default font size, WhatsApp and
 # Telegram show about 16 lines of 40-45 characters in one message bubble,

@@ -10,30 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.commands import Commands
-from bot.core import (
-    Button,
-    ContentStore,
-    EngineResult,
-    HandoffRequest,
-    IncomingMessage,
-    IntentClassifier,
-    IntentResult,
-    MessageKind,
-    NLUUnavailableError,
-    Reply,
-    RouteHook,
-    StateStore,
-    Urgency,
-    UserState,
-)
-from bot.language import Detection, LanguageDetector
 from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
-from bot.text_guard import TextVerdict, Vocabulary, judge_text
 from handlers import discreet
 from handlers.answers import answer, buttons_for, topic_from_payload
 from handlers.fallback import fallback_reply
@@ -54,6 +34,28 @@ from handlers.safety import (
     content_key_for,
     danger_from_any,
     handoff_for,
+)
+from kernel.commands import Commands
+from kernel.language import Detection, LanguageDetector
+from kernel.text_guard import TextVerdict, Vocabulary, judge_text
+from kernel.types import (
+    Button,
+    ContentStore,
+    EngineResult,
+    HandoffEvent,
+    HandoffGate,
+    HandoffRequest,
+    IncomingMessage,
+    IntentClassifier,
+    IntentResult,
+    MessageKind,
+    NLUUnavailableError,
+    OnHandoff,
+    Reply,
+    RouteHook,
+    StateStore,
+    Urgency,
+    UserState,
 )
 
 log = logging.getLogger(__name__)
@@ -93,21 +95,6 @@ METRIC_HELP = {
     "ventanilla_engine_errors_total": "Unexpected engine failures answered with the menu",
     "ventanilla_handoffs_refused_total": "New tickets refused by the per-person cooldown",
 }
-
-
-@dataclass(frozen=True)
-class HandoffEvent:
-    """A new ticket, for staff alerts; carries no personal data."""
-
-    reference: str
-    reason: str
-    urgency: Urgency
-    channel: str
-
-
-OnHandoff = Callable[[HandoffEvent], Awaitable[None]]
-# May this person open a new ticket now? (a cooldown, so scripts cannot open them in bulk)
-HandoffGate = Callable[[IncomingMessage], Awaitable[bool]]
 
 
 @dataclass(frozen=True)

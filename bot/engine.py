@@ -5,16 +5,13 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from bot.commands import Commands
 from bot.content import FileContentStore
-from bot.core import ContentStore, IntentClassifier, StateStore
 from bot.dispatcher import Dispatcher, EngineConfig
-from bot.language import LanguageDetector
 from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
 from bot.settings import Settings
-from bot.text_guard import Vocabulary
-from nlu.training_data import load_examples
+from bot.text_resources import TextResources, load_text_resources
+from kernel.types import ContentStore, IntentClassifier, StateStore
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -38,15 +35,10 @@ def file_content(settings: Settings) -> FileContentStore:
 
 
 @functools.cache
-def _text_resources(
-    data_dir: Path, nlu_dir: Path, languages: tuple[str, ...]
-) -> tuple[LanguageDetector, Vocabulary, Commands]:
+def _text_resources(data_dir: Path, nlu_dir: Path, languages: tuple[str, ...]) -> TextResources:
     """Read the training data and word lists once per process: they are read-only and
     every dispatcher (each worker's, each test gate run) needs the same ones."""
-    examples = load_examples(data_dir)
-    detector = LanguageDetector.from_files(nlu_dir / "language_markers.yml", languages, examples)
-    vocabulary = Vocabulary.from_texts(e.text for e in examples)
-    return detector, vocabulary, Commands.from_file(nlu_dir / "commands.yml")
+    return load_text_resources(data_dir, nlu_dir, languages)
 
 
 def build_dispatcher(
@@ -56,7 +48,7 @@ def build_dispatcher(
     content: ContentStore,
     metrics: Metrics | None = None,
 ) -> Dispatcher:
-    detector, vocabulary, commands = _text_resources(
+    text = _text_resources(
         settings.nlu.data_dir, settings.nlu.config.parent, settings.languages
     )
     return Dispatcher(
@@ -64,8 +56,8 @@ def build_dispatcher(
         classifier,
         content,
         states,
-        detector,
-        vocabulary,
-        commands,
+        text.detector,
+        text.vocabulary,
+        text.commands,
         metrics=metrics,
     )

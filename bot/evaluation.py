@@ -15,9 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core import EngineResult, IncomingMessage, IntentClassifier, NLUUnavailableError
 from bot.dispatcher import Dispatcher
 from bot.settings import Settings
+from kernel.types import EngineResult, IncomingMessage, IntentClassifier, NLUUnavailableError
 from nlu.evaluate import Baseline, Labelled, Report, format_side_by_side, read_jsonl, score
 from nlu.training_data import load_examples
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 
-from bot.core import EngineResult, HandoffRequest, IncomingMessage, UserState
+from kernel.types import EngineResult, HandoffRequest, IncomingMessage, UserState
 
 
 class InMemoryStateStore:

@@ -7,19 +7,9 @@ silently: a message that cannot be sent comes back with the reason.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 
-from bot.core import Reply
+from kernel.types import Deliver, Delivery, Reply
 
-
-@dataclass(frozen=True)
-class Delivery:
-    sent: bool
-    mode: str  # free_text | template | telegram | not_sent
-    reason: str = ""
-
-
-Deliver = Callable[[str, Sequence[Reply]], Awaitable[Delivery]]
 # The neutral first line for a person in discreet mode ("" otherwise).
 Preview = Callable[[str, str], Awaitable[str]]
 

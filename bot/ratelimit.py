@@ -23,8 +23,8 @@ from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import MovingWindowRateLimiter
 
-from bot.core import IncomingMessage
 from bot.metrics import Metrics
+from kernel.types import IncomingMessage
 
 # name -> default; config.yml `limits:` (or VENTANILLA_LIMITS_<NAME>) overrides.
 DEFAULT_LIMITS: dict[str, str] = {

@@ -5,6 +5,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot bot
 COPY handlers handlers
+COPY kernel kernel
 COPY nlu nlu
 COPY content content
 COPY config.yml .

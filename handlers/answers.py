@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.core import Button, ContentEntry, ContentStore, Reply
+from kernel.types import Button, ContentEntry, ContentStore, Reply
 
 TOPIC_PREFIX = "topic:"
 UNCONFIRMED_NOTE = "unconfirmed_note"

@@ -9,8 +9,8 @@ offer the mode as an option, because those are the people who need it most.
 
 from __future__ import annotations
 
-from bot.core import ContentStore, EngineResult, Reply, StateStore, UserState
 from handlers.answers import buttons_for
+from kernel.types import ContentStore, EngineResult, Reply, StateStore, UserState
 
 DISCREET_ON = "discreet_on"
 DISCREET_OFF = "discreet_off"

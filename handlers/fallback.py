@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core import ContentStore, IntentResult, Reply
 from handlers.answers import buttons_for
 from handlers.menu import MENU_KEY, menu_options
+from kernel.types import ContentStore, IntentResult, Reply
 
 SUGGESTIONS = 2
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nlu.normalize import normalize_text, words
+from kernel.normalize import normalize_text, words
 
 _ASKS_FOR = {
     "en": ("ingles", "english", "ingl", "inglish", "englis"),

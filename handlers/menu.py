@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.core import ContentStore, Reply
 from handlers.answers import answer
+from kernel.types import ContentStore, Reply
 
 MENU_KEY = "menu"
 

@@ -15,8 +15,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core import IntentResult
-from nlu.normalize import normalize_text, words
+from kernel.normalize import normalize_text, words
+from kernel.types import IntentResult
 
 # Saying hello, thanks or goodbye is never the need when something else is asked.
 SOCIAL_INTENTS = frozenset({"greet", "thank", "goodbye"})

@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable
 from enum import StrEnum
 
-from bot.core import DangerPhrases, HandoffRequest, IntentResult, Urgency
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
+from kernel.types import DangerPhrases, HandoffRequest, IntentResult, Urgency
 
 EMERGENCY_KEY = "trafficking_emergency"
 CRISIS_KEY = "crisis_support"

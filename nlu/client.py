@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from bot.core import IntentResult, NLUUnavailableError
 from bot.metrics import Metrics
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
+from kernel.types import IntentResult, NLUUnavailableError
 
 FALLBACK_LABEL = "nlu_fallback"
 CACHE_METRIC = "ventanilla_nlu_cache_total"

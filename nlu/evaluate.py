@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
 from nlu.training_data import Example
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
 
 # libyaml's safe loader: the same documents, parsed ten times faster (content and
 # training data are read at every start, `ventanilla ask` included).

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from bot.content import FileContentStore
-from bot.core import IncomingMessage, IntentResult, NLUUnavailableError
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher, file_content
 from bot.memory_state import InMemoryStateStore
 from bot.settings import PROJECT_ROOT, Settings, load_settings
+from kernel.types import IncomingMessage, IntentResult, NLUUnavailableError
 from nlu.server import LocalRasaServer
 from nlu.train import train_model
 from tests import pg_cluster

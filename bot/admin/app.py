@@ -42,7 +42,6 @@ from bot.admin.security import (
 from bot.channels.render import numbered_text
 from bot.content import FileContentStore, bundle_from_texts
 from bot.content_db import ContentRepository, DbContentStore, dump_entry, unified_diff
-from bot.core import IntentClassifier
 from bot.db.inbox import Inbox
 from bot.db.models import Message, TrainingExample
 from bot.db.store import SqlStore
@@ -50,7 +49,8 @@ from bot.outbound import Outbound
 from bot.ratelimit import RateLimits
 from bot.settings import Settings
 from handlers.answers import answer, is_expired
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
+from kernel.types import IntentClassifier
 
 
 def _environment() -> jinja2.Environment:

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from bot.content import MAX_TITLE_CHARS, FileContentStore, bundle_from_texts
 from bot.content_db import ContentRepository, Version
 from bot.content_rules import text_problems
-from bot.core import IncomingMessage, IntentClassifier
 from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
 from bot.settings import Settings
+from kernel.types import IncomingMessage, IntentClassifier
 
 NOT_ANSWERS = frozenset({"privacy_notice"})
 

@@ -15,7 +15,7 @@ from bot.admin.context import PageContext
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form, requires
 from bot.admin.stale import stale_report
-from bot.core import Reply
+from kernel.types import Reply
 
 OUTCOMES = ("answered", "referred", "emergency_services", "no_reply", "duplicate")
 MAX_REPLY_CHARS = 4000

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.core import ContentEntry
+from kernel.types import ContentEntry
 
 # Engine messages (kind system) hold no facts worth re-checking on a schedule.
 REVIEWED_KINDS = frozenset({"intent", "topic"})

@@ -14,13 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.broadcast.config import BroadcastConfig
 from bot.broadcast.topics import Topics
-from bot.core import Button, ContentStore, EngineResult, IncomingMessage, Reply, UserState
 from bot.db.subscriptions import Subscriptions
 from bot.privacy import Protector
 from bot.settings import Settings
 from handlers.answers import answer, topic_payload
 from handlers.menu import choice_from_number, menu_options
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
+from kernel.types import Button, ContentStore, EngineResult, IncomingMessage, Reply, UserState
 
 PROMPT_KEY = "alerts_subscribe"
 PICK_ACTION = "alerts_pick"

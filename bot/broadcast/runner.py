@@ -18,10 +18,10 @@ from collections.abc import Mapping
 
 from bot.broadcast.config import BroadcastConfig
 from bot.broadcast.senders import Result, Sender
-from bot.core import ContentStore
 from bot.db.broadcasts import BroadcastJobs, Job
 from bot.db.models import utcnow
 from bot.db.subscriptions import Subscriptions
+from kernel.types import ContentStore
 
 log = logging.getLogger(__name__)
 

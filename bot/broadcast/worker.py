@@ -22,13 +22,13 @@ from bot.broadcast.runner import BroadcastRunner
 from bot.broadcast.senders import Sender, TelegramSender, TwilioSender, WebSender
 from bot.channels.telegram import TelegramConfig
 from bot.channels.whatsapp import WhatsAppConfig
-from bot.core import ContentStore
 from bot.db import engine as db
 from bot.db.broadcasts import BroadcastJobs
 from bot.db.subscriptions import Subscriptions
 from bot.engine import file_content
 from bot.privacy import Protector, resolve_secret
 from bot.settings import Settings, load_settings
+from kernel.types import ContentStore
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 from bot.channels.render import numbered_text
-from bot.core import EngineResult, IncomingMessage
+from kernel.types import EngineResult, IncomingMessage
 
 CHANNEL = "console"
 

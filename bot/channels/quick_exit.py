@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.core import ContentStore
+from kernel.types import ContentStore
 
 SCRIPT = Path(__file__).with_name("quick_exit.js")
 SCRIPT_PATH = "/static/quick_exit.js"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.core import Reply
+from kernel.types import Reply
 
 
 def numbered_text(reply: Reply) -> str:

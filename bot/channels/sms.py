@@ -30,9 +30,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels.render import numbered_text
 from bot.channels.sms_text import fit, segments, to_gsm7
 from bot.channels.twilio_common import RecordFailure, TwilioWebhook, create_message, rest_client
-from bot.core import ContentStore, EngineResult, IncomingMessage, MessageKind, Reply
-from bot.outbound import Delivery
-from nlu.normalize import normalize_text
+from kernel.normalize import normalize_text
+from kernel.types import ContentStore, Delivery, Handle, IncomingMessage, MessageKind, Reply
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ STARTED_KEY = "sms_started"
 HELP_KEY = "sms_help"
 LIMIT_KEY = "sms_daily_limit"
 
-Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
 FirstTimeSeen = Callable[[str, str], Awaitable[bool]]
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,16 +32,16 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, 
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.render import split_text
-from bot.core import (
+from bot.http_limits import clean_text, loads_limited
+from kernel.types import (
     Button,
     ContentStore,
-    EngineResult,
+    Delivery,
+    Handle,
     IncomingMessage,
     MessageKind,
     Reply,
 )
-from bot.http_limits import clean_text, loads_limited
-from bot.outbound import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ COMMAND_PAYLOADS = {
 }
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
-Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
 
 
 class ChatLog(Protocol):

@@ -25,10 +25,10 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.core import EngineResult, IncomingMessage
 from bot.db.web_outbox import CHANNEL, WebOutbox
 from bot.http_limits import BodyTooLarge, clean_text, loads_limited
 from bot.ratelimit import RateLimits, Verdict
+from kernel.types import EngineResult, IncomingMessage
 
 PAGE = Path(__file__).with_name("webchat.html")
 SCRIPT = Path(__file__).with_name("webchat.js")

@@ -26,8 +26,7 @@ from bot.channels.twilio_common import (
     create_message,
     rest_client,
 )
-from bot.core import ContentStore, EngineResult, IncomingMessage, MessageKind, Reply
-from bot.outbound import Delivery
+from kernel.types import ContentStore, Delivery, Handle, IncomingMessage, MessageKind, Reply
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ MAX_PART_CHARS = 1600
 SESSION_WINDOW = dt.timedelta(hours=24)
 SAFETY_TIP_KEY = "whatsapp_safety_tip"
 
-Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
 ContactState = Callable[[str, str], Awaitable[tuple[dt.datetime | None, bool]]]
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.core import EngineResult, HandoffRequest, IncomingMessage, Urgency, UserState
 from bot.db import statements as sql
 from bot.db.batching import GroupCommit
 from bot.db.erasure import checkpoint, erase_copies
@@ -33,6 +32,7 @@ from bot.db.models import (
     utcnow,
 )
 from bot.privacy import Protector
+from kernel.types import EngineResult, HandoffRequest, IncomingMessage, Urgency, UserState
 
 CONVERSATION_GAP = dt.timedelta(hours=6)
 CHAT_IDS_USEFUL_FOR = dt.timedelta(hours=48)

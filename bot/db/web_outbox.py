@@ -16,10 +16,9 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.render import numbered_text
-from bot.core import Reply
 from bot.db.models import WebOutboxMessage, utcnow
-from bot.outbound import Delivery
 from bot.privacy import Protector
+from kernel.types import Delivery, Reply
 
 CHANNEL = "web"
 _OUTBOX = cast(Table, WebOutboxMessage.__table__)

@@ -17,9 +17,9 @@ import time
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.core import EngineResult, HandoffRequest, IncomingMessage, UserState
 from bot.db.store import SqlStore
 from bot.metrics import Metrics
+from kernel.types import EngineResult, HandoffRequest, IncomingMessage, UserState
 
 log = logging.getLogger(__name__)
 BATCH = 64

@@ -7,8 +7,7 @@ from email import message_from_string
 from email.policy import default
 
 from bot.alerts import SmtpSettings, StaffAlerter
-from bot.core import Urgency
-from bot.dispatcher import HandoffEvent
+from kernel.types import HandoffEvent, Urgency
 from tests.fakes.smtp_server import FakeSMTP
 
 

@@ -10,8 +10,8 @@ import yaml
 
 from bot.content import check_bundle, load_bundle
 from bot.content_rules import SCREEN_CHARS, SCREEN_LINES, internal_notes, source_problems
-from bot.core import ContentEntry
 from bot.settings import Settings
+from kernel.types import ContentEntry
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.content import FileContentStore
-from bot.core import MessageKind, Urgency
+from kernel.types import MessageKind, Urgency
 from tests.conftest import Conversation, ScriptedClassifier
 
 
@@ -194,7 +194,7 @@ async def test_media_location_group_each_answered(conversation: Conversation) ->
 
 
 async def test_same_message_id_is_answered_once(engine, classifier: ScriptedClassifier) -> None:  # type: ignore[no-untyped-def]
-    from bot.core import IncomingMessage
+    from kernel.types import IncomingMessage
 
     classifier.say("hola", "greet")
     message = IncomingMessage(channel="test", user_id="u", text="hola", message_id="42")
@@ -292,9 +292,9 @@ async def test_after_a_silence_the_person_is_returned_to_the_bot(
 async def test_a_child_alone_makes_an_urgent_handoff_and_alerts_staff(
     settings, classifier: ScriptedClassifier, content: FileContentStore
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot.core import Urgency
     from bot.engine import build_dispatcher
     from bot.memory_state import InMemoryStateStore
+    from kernel.types import Urgency
 
     alerts = []
 
@@ -330,7 +330,7 @@ async def test_referral_button_opens_a_ticket_with_a_reference(
 async def test_an_engine_bug_still_answers_and_danger_still_gets_the_emergency_numbers(
     engine, content: FileContentStore
 ) -> None:  # type: ignore[no-untyped-def]
-    from bot.core import IncomingMessage
+    from kernel.types import IncomingMessage
 
     async def broken(*_args: object) -> None:
         raise RuntimeError("a bug")

@@ -4,7 +4,7 @@ automatic tickets that never silence the bot, and clear answers to stray numbers
 from __future__ import annotations
 
 from bot.content import FileContentStore
-from bot.core import Urgency
+from kernel.types import Urgency
 from tests.conftest import Conversation, ScriptedClassifier
 
 

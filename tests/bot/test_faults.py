@@ -13,7 +13,6 @@ from twilio.request_validator import RequestValidator
 
 from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
 from bot.content import FileContentStore
-from bot.core import IncomingMessage
 from bot.db import engine as db
 from bot.db.store import SqlStore
 from bot.engine import build_dispatcher
@@ -22,6 +21,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from handlers.answers import answer
+from kernel.types import IncomingMessage
 from nlu.client import RasaClient
 from tests.conftest import free_port
 from tests.fakes.nlu_server import fake_nlu
@@ -85,7 +85,7 @@ async def test_database_gone_replies_still_go_out(
 
     class DocumentsNLU:
         async def classify(self, text: str):  # type: ignore[no-untyped-def]
-            from bot.core import IntentResult
+            from kernel.types import IntentResult
 
             return IntentResult("documents", 0.95, (("documents", 0.95),))
 

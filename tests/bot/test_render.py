@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from bot.channels.render import numbered_messages, numbered_text, split_text
-from bot.core import Button, Reply
+from kernel.types import Button, Reply
 
 
 def test_buttons_degrade_to_numbered_lines() -> None:

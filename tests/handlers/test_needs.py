@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.core import IntentResult
 from handlers.needs import clauses, main_need, needs_clauses, sentences
 from handlers.safety import Danger, danger_from_any, danger_from_intent
+from kernel.types import IntentResult
 
 
 def result(intent: str, confidence: float, **others: float) -> IntentResult:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core import EngineResult, IncomingMessage
 from bot.dispatcher import Dispatcher
+from kernel.types import EngineResult, IncomingMessage
 
 pytestmark = pytest.mark.rasa
 

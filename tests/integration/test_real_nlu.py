@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from bot.content import FileContentStore
-from bot.core import IncomingMessage
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
 from bot.settings import PROJECT_ROOT, Settings
 from handlers.answers import answer
+from kernel.types import IncomingMessage
 from nlu.client import RasaClient
 from tests.conftest import RunningNLU
 

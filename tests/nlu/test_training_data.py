@@ -15,7 +15,7 @@ import yaml
 from scipy.sparse import csr_matrix
 
 from bot.settings import PROJECT_ROOT
-from nlu.normalize import normalize_text, words
+from kernel.normalize import normalize_text, words
 from nlu.training_data import Example, load_examples
 
 DATA = PROJECT_ROOT / "nlu" / "data"

@@ -15,12 +15,12 @@ import httpx
 
 from bot.admin.accounts import AuditLog
 from bot.channels.webchat import COOKIE
-from bot.core import Reply
 from bot.db import engine as db
 from bot.db.store import SqlStore
 from bot.db.web_outbox import WebOutbox
 from bot.privacy import Protector
 from bot.settings import Settings
+from kernel.types import Reply
 from tests.bot.admin.test_login_security import EDITOR, SECRET, _login, running_site
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.admin.stale import stale_report
-from bot.core import ContentEntry
 from bot.settings import Settings, load_settings
+from kernel.types import ContentEntry
 
 TODAY = dt.date(2027, 7, 1)
 

@@ -23,7 +23,6 @@ from twilio.request_validator import RequestValidator
 from bot.channels.sms import SmsChannel, SmsConfig, SmsKeywords, sms_body
 from bot.channels.sms_text import fit, segments, to_gsm7
 from bot.content import FileContentStore
-from bot.core import Reply
 from bot.db import engine as db
 from bot.db.models import DeliveryFailure, Message, SmsLedger
 from bot.db.sms_ledger import SqlSmsLedger
@@ -31,6 +30,7 @@ from bot.db.store import SqlStore
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from kernel.types import Reply
 from tests.conftest import ScriptedClassifier, sqlite_stack
 from tests.fakes.server import serve
 from tests.fakes.twilio_api import FakeTwilioAPI

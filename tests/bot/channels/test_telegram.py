@@ -266,7 +266,7 @@ def test_start_and_language_commands(stack: Stack, content: FileContentStore) ->
 def test_long_answer_is_split_under_telegram_limit(stack: Stack) -> None:
     import asyncio
 
-    from bot.core import Reply
+    from kernel.types import Reply
 
     channel = TelegramChannel(
         TelegramConfig(TOKEN, SECRET, "", stack.api_url),

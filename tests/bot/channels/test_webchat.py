@@ -14,13 +14,13 @@ from limits import parse
 from bot.alerts import StaffAlerter
 from bot.channels.webchat import COOKIE
 from bot.content import FileContentStore
-from bot.core import Reply
 from bot.db import engine as db
 from bot.db.web_outbox import WebOutbox
 from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from kernel.types import Reply
 from tests.conftest import SqliteStack, sqlite_stack
 from tests.fakes.server import serve
 

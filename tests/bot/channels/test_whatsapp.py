@@ -23,13 +23,13 @@ from bot.channels.whatsapp import (
     twiml_for,
 )
 from bot.content import FileContentStore
-from bot.core import Reply
 from bot.db import engine as db
 from bot.db.models import DeliveryFailure, Message
 from bot.db.store import SqlStore
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from kernel.types import Reply
 from tests.conftest import ScriptedClassifier, sqlite_stack
 from tests.fakes.server import serve
 from tests.fakes.twilio_api import FakeTwilioAPI

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.content import FileContentStore
-from bot.core import IncomingMessage
 from bot.db import engine as db
 from bot.db.models import Message
 from bot.db.store import SqlStore
@@ -20,6 +19,7 @@ from bot.metrics import Metrics
 from bot.privacy import Protector
 from bot.settings import Settings
 from handlers.answers import answer
+from kernel.types import IncomingMessage
 from tests.conftest import ScriptedClassifier
 from tests.fakes.tcp_proxy import TcpProxy
 

@@ -12,7 +12,6 @@ from sqlalchemy import func, inspect, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import FileContentStore
-from bot.core import EngineResult, IncomingMessage, Reply, UserState
 from bot.db import engine as db
 from bot.db.models import Base, DailyCount, HandoffTicket, Message, User, WebOutboxMessage
 from bot.db.store import SqlStore
@@ -20,6 +19,7 @@ from bot.db.web_outbox import WebOutbox
 from bot.engine import build_dispatcher
 from bot.privacy import Protector
 from bot.settings import Settings
+from kernel.types import EngineResult, IncomingMessage, Reply, UserState
 from tests.conftest import Conversation, ScriptedClassifier
 
 PHONE = "whatsapp:+50370001234"
@@ -195,7 +195,7 @@ async def test_eight_concurrent_writers_lose_nothing(
 ) -> None:
     import asyncio
 
-    from bot.core import EngineResult, IncomingMessage, Reply
+    from kernel.types import EngineResult, IncomingMessage, Reply
 
     per_writer = 250
 

@@ -7,7 +7,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import FileContentStore
-from bot.core import EngineResult, IncomingMessage, UserState
 from bot.db import engine as db
 from bot.db.models import Message, User
 from bot.db.store import SqlStore
@@ -15,6 +14,7 @@ from bot.db.write_behind import WriteBehindStore
 from bot.engine import build_dispatcher
 from bot.metrics import Metrics
 from bot.settings import Settings
+from kernel.types import EngineResult, IncomingMessage, UserState
 from tests.conftest import Conversation, ScriptedClassifier
 
 

@@ -1,13 +1,12 @@
-"""Exact commands recognised before the NLU (`nlu/commands.yml`)."""
+"""Exact commands recognised before the NLU; the word lists come from `nlu/commands.yml`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-import yaml
-
-from nlu.normalize import normalize_text, words
+from kernel.normalize import normalize_text, words
 
 
 def _clean(text: str) -> str:
@@ -27,8 +26,7 @@ class Commands:
     discreet_off: frozenset[str] = frozenset()
 
     @classmethod
-    def from_file(cls, path: Path) -> Commands:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    def from_mapping(cls, data: Mapping[str, Any]) -> Commands:
         return cls(
             delete_data=frozenset(_clean(str(p)) for p in data["delete_data"]),
             confirm_yes=frozenset(_clean(str(p)) for p in data["confirm_yes"]),

@@ -6,7 +6,7 @@ depend on this module without pulling in a vendor SDK.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -232,3 +232,32 @@ class OutputChannel(Protocol):
     """Where replies go; each channel renders buttons its own way."""
 
     async def send(self, user_id: str, replies: Sequence[Reply]) -> None: ...
+
+
+@dataclass(frozen=True)
+class HandoffEvent:
+    """A new ticket, for staff alerts; carries no personal data."""
+
+    reference: str
+    reason: str
+    urgency: Urgency
+    channel: str
+
+
+OnHandoff = Callable[[HandoffEvent], Awaitable[None]]
+# May this person open a new ticket now? (a cooldown, so scripts cannot open them in bulk)
+HandoffGate = Callable[[IncomingMessage], Awaitable[bool]]
+# What a channel hands each incoming message to: the engine's `handle`.
+Handle = Callable[[IncomingMessage], Awaitable[EngineResult]]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Whether a message started by staff went out, and how; never dropped silently."""
+
+    sent: bool
+    mode: str  # free_text | template | telegram | not_sent
+    reason: str = ""
+
+
+Deliver = Callable[[str, Sequence[Reply]], Awaitable[Delivery]]

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
-
-from nlu.normalize import normalize_text, words
-from nlu.training_data import FAST_SAFE_LOADER, Example
+from kernel.normalize import normalize_text, words
 
 
 @dataclass(frozen=True)
@@ -35,13 +31,16 @@ class LanguageDetector:
         self._exclusive = dict(exclusive_vocabulary or {})
 
     @classmethod
-    def from_files(
-        cls, markers_file: Path, supported: Iterable[str], examples: Iterable[Example]
+    def from_examples(
+        cls,
+        markers: Mapping[str, Iterable[str]],
+        supported: Iterable[str],
+        examples: Iterable[tuple[str, str]],
     ) -> LanguageDetector:
-        markers = yaml.load(markers_file.read_text(encoding="utf-8"), Loader=FAST_SAFE_LOADER)
+        """`examples` are (language, text) pairs from the training data."""
         vocab: dict[str, set[str]] = {}
-        for example in examples:
-            vocab.setdefault(example.language, set()).update(words(normalize_text(example.text)))
+        for language, text in examples:
+            vocab.setdefault(language, set()).update(words(normalize_text(text)))
         exclusive = {
             lang: {
                 w

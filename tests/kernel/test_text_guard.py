@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.text_guard import TextVerdict, Vocabulary, judge_text
+from kernel.text_guard import TextVerdict, Vocabulary, judge_text
 
 
 def test_verdicts() -> None:

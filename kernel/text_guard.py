@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Iterable
 from enum import StrEnum
 
-from nlu.normalize import normalize_text, words
+from kernel.normalize import normalize_text, words
 
 
 class TextVerdict(StrEnum):

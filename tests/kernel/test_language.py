@@ -2,18 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import LanguageDetector
 from bot.settings import Settings
-from nlu.training_data import load_examples
+from bot.text_resources import load_text_resources
+from kernel.language import LanguageDetector
 
 
 @pytest.fixture(scope="module")
 def detector(settings: Settings) -> LanguageDetector:
-    return LanguageDetector.from_files(
-        settings.nlu.config.parent / "language_markers.yml",
-        settings.languages,
-        load_examples(settings.nlu.data_dir),
-    )
+    return load_text_resources(
+        settings.nlu.data_dir, settings.nlu.config.parent, settings.languages
+    ).detector
 
 
 @pytest.mark.parametrize(
