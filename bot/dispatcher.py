@@ -122,6 +122,8 @@ class Dispatcher:
         commands: Commands,
         on_handoff: OnHandoff | None = None,
         metrics: Metrics | None = None,
+        handoff_gate: HandoffGate | None = None,
+        alerts: RouteHook | None = None,
     ) -> None:
         self._config = config
         self._classifier = classifier
@@ -131,14 +133,14 @@ class Dispatcher:
         self._vocabulary = vocabulary
         self._commands = commands
         self.on_handoff = on_handoff
-        self.handoff_gate: HandoffGate | None = None
+        self.handoff_gate = handoff_gate
         self.metrics = metrics or Metrics()
         for name, text in METRIC_HELP.items():
             self.metrics.describe(name, text)
         self._danger_source = content.danger_phrases()
         self._danger_matcher = DangerMatcher(self._danger_source)
-        # Alert subscriptions (bot/broadcast/flow.py), set by the composition root.
-        self.alerts: RouteHook | None = None
+        # Alert subscriptions (bot/broadcast/flow.py).
+        self.alerts = alerts
 
     def _danger_scan(self, text: str) -> Danger | None:
         phrases = self._content.danger_phrases()
