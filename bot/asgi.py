@@ -30,15 +30,14 @@ def build_channels(
     from bot.db.chat_log import SqlChatLog
     from bot.db.sms_ledger import SqlSmsLedger
     from bot.db.web_outbox import WebOutbox
-    from bot.outbound import Outbound
+    from bot.outbound import Outbound, staff_preview
     from bot.runtime import staff_alerter
-    from handlers import discreet
 
     channels: list[Any] = []
     states = runtime.states or runtime.store
     outbound = Outbound(
         functools.partial(
-            discreet.staff_preview, states, runtime.content, settings.default_language
+            staff_preview, states, runtime.content, settings.default_language
         )
     )
     telegram_channel = None

@@ -6,11 +6,12 @@ import functools
 from pathlib import Path
 
 from bot.content import FileContentStore
-from bot.dispatcher import Dispatcher, EngineConfig
+from bot.dispatcher import Dispatcher
 from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
 from bot.settings import Settings
 from bot.text_resources import TextResources, load_text_resources
+from handlers.rules import EngineConfig
 from kernel.types import ContentStore, IntentClassifier, StateStore
 
 
@@ -24,7 +25,6 @@ def engine_config(settings: Settings) -> EngineConfig:
         second_need_threshold=settings.nlu.second_need_threshold,
         min_known_word_share=settings.nlu.min_known_word_share,
         handoff_silence_seconds=settings.handoff_silence_hours * 3600,
-        office_hours=OfficeHours.parse(settings.office_hours),
     )
 
 
@@ -60,4 +60,5 @@ def build_dispatcher(
         text.vocabulary,
         text.commands,
         metrics=metrics,
+        office_hours=OfficeHours.parse(settings.office_hours),
     )

@@ -17,7 +17,13 @@ from pathlib import Path
 
 from bot.dispatcher import Dispatcher
 from bot.settings import Settings
-from kernel.types import EngineResult, IncomingMessage, IntentClassifier, NLUUnavailableError
+from kernel.types import (
+    EngineResult,
+    IncomingMessage,
+    IntentClassifier,
+    NLUUnavailableError,
+    Route,
+)
 from nlu.evaluate import Baseline, Labelled, Report, format_side_by_side, read_jsonl, score
 from nlu.training_data import load_examples
 
@@ -25,9 +31,9 @@ NO_ANSWER = "(no answer)"
 UNSURE = "(unsure)"  # the fallback: two likely topics and the menu, neither right nor "not ours"
 OUT_OF_SCOPE = "out_of_scope"
 # Routes on which the bot said it cannot answer: for an out-of-scope question that is right.
-NO_TOPIC_ROUTES = frozenset({"unknown_words", "no_words", "other_language"})
+NO_TOPIC_ROUTES = frozenset({Route.UNKNOWN_WORDS, Route.NO_WORDS, Route.OTHER_LANGUAGE})
 URGENT_REASONS = frozenset({"trafficking_emergency", "crisis_support", "child_protection"})
-SAFETY_LABELS = {"safety_emergency": "trafficking_emergency", "safety_crisis": "self_harm"}
+SAFETY_LABELS = {Route.SAFETY_EMERGENCY: "trafficking_emergency", Route.SAFETY_CRISIS: "self_harm"}
 
 
 def engine_label(result: EngineResult) -> str:
@@ -36,7 +42,7 @@ def engine_label(result: EngineResult) -> str:
         return SAFETY_LABELS[result.route]
     if result.route in NO_TOPIC_ROUTES:
         return OUT_OF_SCOPE
-    if result.route == "fallback":
+    if result.route is Route.FALLBACK:
         return UNSURE
     return result.intent or NO_ANSWER
 

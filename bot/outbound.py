@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from kernel.types import Deliver, Delivery, Reply
+from handlers.discreet import preview_line
+from kernel.types import ContentStore, Deliver, Delivery, Reply, StateStore
 
 # The neutral first line for a person in discreet mode ("" otherwise).
 Preview = Callable[[str, str], Awaitable[str]]
@@ -48,3 +49,11 @@ class Outbound:
             return await deliver(address, await self._discreet(channel, address, replies))
         except Exception as exc:
             return Delivery(False, "not_sent", f"sending failed ({type(exc).__name__})")
+
+
+async def staff_preview(
+    states: StateStore, content: ContentStore, default_language: str, channel: str, address: str
+) -> str:
+    """The neutral line for a staff message to this person, "" when not in discreet mode."""
+    state = await states.load(channel, address)
+    return preview_line(content, state.language or default_language, state)

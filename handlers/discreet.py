@@ -9,8 +9,10 @@ offer the mode as an option, because those are the people who need it most.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.answers import buttons_for
-from kernel.types import ContentStore, EngineResult, Reply, StateStore, UserState
+from kernel.types import ContentStore, EngineResult, Reply, UserState
 
 DISCREET_ON = "discreet_on"
 DISCREET_OFF = "discreet_off"
@@ -18,12 +20,9 @@ PREVIEW_KEY = "discreet_preview"
 SWITCHES = frozenset({DISCREET_ON, DISCREET_OFF})
 
 
-def switch(intent: str, state: UserState) -> bool:
-    """Turn the mode on or off when `intent` is one of its two switches."""
-    if intent not in SWITCHES:
-        return False
-    state.discreet = intent == DISCREET_ON
-    return True
+def switched(intent: str, state: UserState) -> UserState:
+    """The person's state with the mode turned on or off by one of its two switches."""
+    return replace(state, discreet=intent == DISCREET_ON)
 
 
 def preview_line(content: ContentStore, language: str, state: UserState) -> str:
@@ -35,18 +34,10 @@ def preview_line(content: ContentStore, language: str, state: UserState) -> str:
 
 def apply(result: EngineResult, state: UserState, content: ContentStore) -> None:
     """Offer the mode with a safety answer; mark every reply of a discreet person."""
-    if result.route.startswith("safety") and not state.discreet and result.replies:
+    if result.route.is_safety and not state.discreet and result.replies:
         first = result.replies[0]
         offered = buttons_for(content, result.language, [DISCREET_ON])
         if not any(b.payload == o.payload for b in first.buttons for o in offered):
             buttons = (*first.buttons, *offered)
             result.replies[0] = Reply(first.text, buttons, first.content_key)
     result.preview = preview_line(content, result.language, state)
-
-
-async def staff_preview(
-    states: StateStore, content: ContentStore, default_language: str, channel: str, address: str
-) -> str:
-    """The neutral line for a staff message to this person, "" when not in discreet mode."""
-    state = await states.load(channel, address)
-    return preview_line(content, state.language or default_language, state)

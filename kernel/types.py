@@ -75,6 +75,47 @@ class IntentResult:
         return self.confidence if intent == self.intent else 0.0
 
 
+class Route(StrEnum):
+    """How the engine answered one message; stored with the exchange and counted in metrics."""
+
+    ANSWER = "answer"
+    ANSWER_PART = "answer_part"
+    BUTTON = "button"
+    NUMBER = "number"
+    NUMBER_OUT_OF_RANGE = "number_out_of_range"
+    MENU = "menu"
+    FALLBACK = "fallback"
+    SAFETY_EMERGENCY = "safety_emergency"
+    SAFETY_CRISIS = "safety_crisis"
+    GROUP_CHAT = "group_chat"
+    TO_INBOX = "to_inbox"
+    LOCATION = "location"
+    CONTACT = "contact"
+    MEDIA = "media"
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NO_WORDS = "no_words"
+    OTHER_LANGUAGE = "other_language"
+    UNKNOWN_WORDS = "unknown_words"
+    NLU_UNAVAILABLE = "nlu_unavailable"
+    ENGINE_ERROR = "engine_error"
+    DUPLICATE = "duplicate"
+    DELETE_CONFIRM = "delete_confirm"
+    DELETE_CANCELLED = "delete_cancelled"
+    DELETED = "deleted"
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    DISCREET = "discreet"
+    ALERTS_PROMPT = "alerts_prompt"
+    ALERTS_DONE = "alerts_done"
+    ALERTS_STOPPED = "alerts_stopped"
+
+    @property
+    def is_safety(self) -> bool:
+        """An emergency or crisis answer: it goes first, loud, and is never delayed."""
+        return self in (Route.SAFETY_EMERGENCY, Route.SAFETY_CRISIS)
+
+
 class Urgency(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
@@ -98,7 +139,7 @@ class EngineResult:
     intent: str | None = None
     confidence: float | None = None
     handoff: HandoffRequest | None = None
-    route: str = "answer"
+    route: Route = Route.ANSWER
     duplicate: bool = False
     # Discreet mode: every platform message must start with this neutral line.
     preview: str = ""
@@ -108,7 +149,7 @@ class EngineResult:
             "intent": self.intent,
             "confidence": None if self.confidence is None else round(self.confidence, 4),
             "language": self.language,
-            "route": self.route,
+            "route": self.route.value,
             "replies": [
                 {
                     "text": reply.text,

@@ -20,7 +20,15 @@ from bot.settings import Settings
 from handlers.answers import answer, topic_payload
 from handlers.menu import choice_from_number, menu_options
 from kernel.normalize import normalize_text
-from kernel.types import Button, ContentStore, EngineResult, IncomingMessage, Reply, UserState
+from kernel.types import (
+    Button,
+    ContentStore,
+    EngineResult,
+    IncomingMessage,
+    Reply,
+    Route,
+    UserState,
+)
 
 PROMPT_KEY = "alerts_subscribe"
 PICK_ACTION = "alerts_pick"
@@ -72,7 +80,10 @@ class SubscriptionFlow:
             Button(ALL_LABELS.get(language, ALL_LABELS["en"]), f"{PAYLOAD_PREFIX}{ALL}"),
         )
         return EngineResult(
-            [Reply(prompt.text, buttons, PROMPT_KEY)], language, PROMPT_KEY, route="alerts_prompt"
+            [Reply(prompt.text, buttons, PROMPT_KEY)],
+            language,
+            PROMPT_KEY,
+            route=Route.ALERTS_PROMPT,
         )
 
     def _text(self, language: str, key: str, **values: str) -> str:
@@ -100,7 +111,10 @@ class SubscriptionFlow:
             inactive_days=str(self._config.inactive_days),
         )
         return EngineResult(
-            [Reply(text, content_key="alerts_done")], language, "alerts_done", route="alerts_done"
+            [Reply(text, content_key="alerts_done")],
+            language,
+            "alerts_done",
+            route=Route.ALERTS_DONE,
         )
 
     def _picked(self, message: IncomingMessage, state: UserState, text: str) -> str | None:
@@ -138,7 +152,7 @@ class SubscriptionFlow:
                 [answer(self._content, language, "alerts_stopped")],
                 language,
                 "alerts_stopped",
-                route="alerts_stopped",
+                route=Route.ALERTS_STOPPED,
             )
         if cleaned in self._phrases.opt_out:
             # WhatsApp's STOP: no proactive message of any kind, alerts included.

@@ -31,7 +31,15 @@ from bot.channels.render import numbered_text
 from bot.channels.sms_text import fit, segments, to_gsm7
 from bot.channels.twilio_common import RecordFailure, TwilioWebhook, create_message, rest_client
 from kernel.normalize import normalize_text
-from kernel.types import ContentStore, Delivery, Handle, IncomingMessage, MessageKind, Reply
+from kernel.types import (
+    ContentStore,
+    Delivery,
+    Handle,
+    IncomingMessage,
+    MessageKind,
+    Reply,
+)
+from kernel.types import Route as Answered  # starlette's Route names the webhook
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +246,7 @@ class SmsChannel:
             # After STOP nothing is sent; the engine still saw the message, so a
             # danger phrase still opens a ticket staff can act on.
             return []
-        if result.route == "deleted":
+        if result.route is Answered.DELETED:
             return [sms_body(result.replies)]  # nothing about this person is written again
         language = result.language or account.language or self._default_language
         account.language = language
@@ -247,7 +255,7 @@ class SmsChannel:
             account,
             sms_body(result.replies),
             result.preview,
-            urgent=result.route.startswith("safety"),
+            urgent=result.route.is_safety,
         )
 
     async def _keyword(

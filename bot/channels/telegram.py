@@ -285,7 +285,7 @@ class TelegramChannel:
             return
         result = await self._handle(incoming)
         replies = result.replies
-        if result.route.startswith("safety"):
+        if result.route.is_safety:
             replies = self._offer_cleaning(replies, result.language)
         sent = await self._send(incoming.user_id, replies, result.preview)
         if incoming.is_private_chat:

@@ -168,7 +168,7 @@ class WhatsAppChannel:
                 return Response("missing From", status_code=400)
             result = await self._handle(incoming_from_form(form))
             replies = result.replies
-            if result.route.startswith("safety") and self._content is not None:
+            if result.route.is_safety and self._content is not None:
                 tip = self._content.get(result.language, SAFETY_TIP_KEY).text.strip()
                 replies = with_safety_tip(replies, tip)
             return Response(twiml_for(replies, result.preview), media_type="application/xml")

@@ -278,8 +278,8 @@ async def test_after_a_silence_the_person_is_returned_to_the_bot(
     from bot.memory_state import InMemoryStateStore
 
     states = InMemoryStateStore()
-    engine = build_dispatcher(settings, classifier, states, content)
-    engine._config = dataclasses.replace(engine._config, handoff_silence_seconds=0)
+    silent_at_once = dataclasses.replace(settings, handoff_silence_hours=0)
+    engine = build_dispatcher(silent_at_once, classifier, states, content)
     talk = Conversation(engine)
     classifier.say("quiero hablar con una persona", "talk_to_human")
     await talk.say("quiero hablar con una persona")
@@ -335,7 +335,7 @@ async def test_an_engine_bug_still_answers_and_danger_still_gets_the_emergency_n
     async def broken(*_args: object) -> None:
         raise RuntimeError("a bug")
 
-    engine._route = broken
+    engine._decide = broken
     plain = await engine.handle(IncomingMessage(channel="t", user_id="u1", text="hola"))
     assert plain.route == "engine_error"
     assert plain.replies[0].text == content.get("es", "nlu_unavailable").text

@@ -273,8 +273,7 @@ def test_discreet_mode_puts_the_neutral_line_first_in_every_message(
 ) -> None:
     import functools
 
-    from bot.outbound import Outbound
-    from handlers.discreet import staff_preview
+    from bot.outbound import Outbound, staff_preview
 
     neutral = content.get("es", "discreet_preview").text.strip()
     stack.classifier.say("como saco mi pasaporte", "documents")
