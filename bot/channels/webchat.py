@@ -19,16 +19,26 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from bot.db.web_outbox import CHANNEL, WebOutbox
 from bot.http_limits import BodyTooLarge, clean_text, loads_limited
 from bot.ratelimit import RateLimits, Verdict
 from kernel.types import EngineResult, IncomingMessage
+
+CHANNEL = "web"
+
+
+class PendingReplies(Protocol):
+    """Staff replies waiting for the page to fetch them (kept in bot/db/web_outbox.py)."""
+
+    async def pending(self, user_id: str) -> list[tuple[int, str]]: ...
+
+    async def acknowledge(self, user_id: str, up_to: int) -> int: ...
 
 PAGE = Path(__file__).with_name("webchat.html")
 SCRIPT = Path(__file__).with_name("webchat.js")
@@ -116,7 +126,7 @@ async def read_json(request: Request) -> dict[str, object]:
 
 def routes(
     handle: Callable[[IncomingMessage], Awaitable[EngineResult]],
-    outbox: WebOutbox,
+    outbox: PendingReplies,
     limits: RateLimits | None = None,
     config: WebChatConfig | None = None,
 ) -> list[Route]:

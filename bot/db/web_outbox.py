@@ -16,11 +16,11 @@ from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.render import numbered_text
+from bot.channels.webchat import CHANNEL
 from bot.db.models import WebOutboxMessage, utcnow
 from bot.privacy import Protector
 from kernel.types import Delivery, Reply
 
-CHANNEL = "web"
 _OUTBOX = cast(Table, WebOutboxMessage.__table__)
 
 
