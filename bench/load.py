@@ -38,7 +38,7 @@ import uvloop
 from twilio.request_validator import RequestValidator
 
 from bench.corpus import messages
-from nlu.client import CACHE_METRIC
+from bot.nlu_client import CACHE_METRIC
 
 # Each person sends a few messages, then a new person writes: with a fixed set of
 # senders, every one of them would soon have asked for a human and have every

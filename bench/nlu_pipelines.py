@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nlu.client import RasaClient
+from bot.nlu_client import RasaClient
 from nlu.evaluate import Baseline, Labelled, score
 from nlu.holdout import split
 from nlu.server import LocalRasaServer

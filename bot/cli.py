@@ -178,9 +178,10 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 def _train_meanwhile(settings: Settings) -> subprocess.Popen[bytes] | None:
     """On a first run (or after the training data changed) train in another process while
     the database is migrated and seeded; the server then finds the model up to date."""
-    from nlu.service import served_model_is_stale
+    from nlu.freshness import served_model_is_stale
 
-    if settings.nlu.url or not served_model_is_stale(settings):
+    nlu = settings.nlu
+    if nlu.url or not served_model_is_stale(nlu.models_dir, nlu.data_dir, nlu.config):
         return None
     _say("No up-to-date NLU model: training one while the database is prepared ...")
     # Its own process group: stopping it stops Rasa's training process too.
@@ -233,14 +234,14 @@ def _run_workers(settings: Settings, workers: int) -> int:
     """Several uvicorn workers sharing one database and one NLU server started here."""
     import uvicorn
 
+    from nlu.freshness import ensure_model
     from nlu.server import LocalRasaServer
-    from nlu.service import ensure_model
 
     server = None
-    if not settings.nlu.url:
-        server = LocalRasaServer(
-            ensure_model(settings, _say), settings.nlu.port, settings.data_dir / "nlu-server.log"
-        )
+    nlu = settings.nlu
+    if not nlu.url:
+        model = ensure_model(nlu.config, nlu.models_dir, nlu.data_dir, _say)
+        server = LocalRasaServer(model, nlu.port, settings.data_dir / "nlu-server.log")
         _say(f"Starting the NLU server on {server.url} ...")
         server.start()
         asyncio.run(server.wait_until_ready(settings.nlu.startup_timeout_seconds))
@@ -384,11 +385,12 @@ def cmd_data_delete_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_nlu_train(settings: Settings, args: argparse.Namespace) -> int:
-    from nlu.service import train_recorded
+    from nlu.freshness import train_recorded
     from nlu.train import TrainingError
 
+    nlu = settings.nlu
     try:
-        train_recorded(settings, _say)
+        train_recorded(nlu.config, nlu.models_dir, nlu.data_dir, _say)
     except TrainingError as exc:
         _say(f"error: {exc}")
         return 1

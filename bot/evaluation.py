@@ -113,8 +113,8 @@ async def run_eval(
 ) -> int:
     from bot.engine import build_dispatcher, file_content
     from bot.memory_state import InMemoryStateStore
-    from nlu.client import RasaClient
-    from nlu.service import nlu_endpoint
+    from bot.nlu_client import RasaClient
+    from bot.nlu_endpoint import nlu_endpoint
 
     # The engine logs one line per message; the report is what matters here.
     logging.getLogger("bot.dispatcher").setLevel(logging.WARNING)

@@ -25,12 +25,12 @@ from bot.db.write_behind import WriteBehindStore
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
 from bot.metrics import Metrics
+from bot.nlu_client import RasaClient
+from bot.nlu_endpoint import Endpoint, nlu_endpoint
 from bot.outbound import Outbound
 from bot.privacy import Protector, resolve_secret
 from bot.ratelimit import RateLimits
 from bot.settings import Settings, SettingsError, production_secret_problems
-from nlu.client import RasaClient
-from nlu.service import Endpoint, nlu_endpoint
 
 
 @dataclass

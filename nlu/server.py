@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from nlu.client import RasaClient
+import httpx
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,16 @@ def rasa_env(base: dict[str, str] | None = None, log_level: str = "WARNING") -> 
 def newest_model(models_dir: Path) -> Path | None:
     models = sorted(models_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
     return models[-1] if models else None
+
+
+async def serves_a_model(client: httpx.AsyncClient, url: str, auth_token: str) -> bool:
+    """Whether the Rasa server at `url` answers `/status` with a loaded model."""
+    params = {"token": auth_token} if auth_token else {}
+    try:
+        response = await client.get(f"{url.rstrip('/')}/status", params=params)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and bool(response.json().get("model_file"))
 
 
 def _port_in_use(host: str, port: int) -> bool:
@@ -131,7 +141,7 @@ class LocalRasaServer:
     async def wait_until_ready(
         self, timeout_seconds: float, progress: Callable[[float], None] | None = None
     ) -> None:
-        client = RasaClient(self.url, self.auth_token, timeout_seconds=2.0)
+        client = httpx.AsyncClient(timeout=httpx.Timeout(2.0))
         started = time.monotonic()
         try:
             while True:
@@ -140,7 +150,7 @@ class LocalRasaServer:
                         f"the NLU server exited with code {self._process.returncode};"
                         f" see {self.log_path}"
                     )
-                if await client.is_ready():
+                if await serves_a_model(client, self.url, self.auth_token):
                     return
                 elapsed = time.monotonic() - started
                 if elapsed > timeout_seconds:

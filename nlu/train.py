@@ -61,16 +61,18 @@ def train_model(
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S-%f")
     name = f"{name_prefix}-{stamp}"
+    out_dir = out_dir.resolve()
+    intents = len({e.intent for e in examples})
+    report(f"Training on {len(examples)} examples of {intents} intents ...")
+    started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ventanilla-train-") as tmp:
         data_file = write_normalized(examples, Path(tmp) / "data" / "nlu.yml")
-        config_file = config.resolve()
-        out_dir = out_dir.resolve()
         command = [
             str(rasa),
             "train",
             "nlu",
             "--config",
-            str(config_file),
+            str(config.resolve()),
             "--nlu",
             str(data_file),
             "--out",
@@ -78,33 +80,38 @@ def train_model(
             "--fixed-model-name",
             name,
         ]
-        intents = len({e.intent for e in examples})
-        report(f"Training on {len(examples)} examples of {intents} intents ...")
-        started = time.monotonic()
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # INFO makes Rasa log each component's start and end, our progress lines;
-            # training data holds no user messages.
-            env=rasa_env(log_level="INFO"),
-            cwd=tmp,
-        )
-        stdout = process.stdout
-        assert stdout is not None
-        tail: list[str] = []
-        for line in _progress_lines(iter(lambda: os.read(stdout.fileno(), 4096), b"")):
-            tail = [*tail[-30:], line]
-            if "to train component" in line or "training component" in line:
-                step = line.split(" - ", 1)[-1].strip()
-                report(f"  {step[:110]} ({time.monotonic() - started:.0f}s)")
-        code = process.wait()
+        code, tail = _run_rasa(command, Path(tmp), started, report)
     model = out_dir / f"{name}.tar.gz"
     if code != 0 or not model.exists():
         raise TrainingError("rasa train failed:\n" + "\n".join(tail[-15:]))
     report(f"Model written to {model} in {time.monotonic() - started:.0f}s")
     return model
+
+
+def _run_rasa(
+    command: list[str], cwd: Path, started: float, report: Callable[[str], None]
+) -> tuple[int, list[str]]:
+    """Run `rasa train`, reporting each component as it starts; the exit code and the
+    last lines of its output (for the error message when it fails)."""
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        # INFO makes Rasa log each component's start and end, our progress lines;
+        # training data holds no user messages.
+        env=rasa_env(log_level="INFO"),
+        cwd=cwd,
+    )
+    stdout = process.stdout
+    assert stdout is not None
+    tail: list[str] = []
+    for line in _progress_lines(iter(lambda: os.read(stdout.fileno(), 4096), b"")):
+        tail = [*tail[-30:], line]
+        if "to train component" in line or "training component" in line:
+            step = line.split(" - ", 1)[-1].strip()
+            report(f"  {step[:110]} ({time.monotonic() - started:.0f}s)")
+    return process.wait(), tail
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use

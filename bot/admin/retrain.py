@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content_db import ContentRepository
 from bot.db.models import RetrainJob, TrainingExample, utcnow
+from bot.nlu_client import RasaClient
+from bot.nlu_endpoint import Endpoint
 from bot.settings import PROJECT_ROOT, Settings
-from nlu.client import RasaClient
 from nlu.evaluate import read_jsonl
 from nlu.holdout import split
-from nlu.service import Endpoint
 from nlu.train import train_model
 from nlu.training_data import Example, load_examples
 

@@ -16,13 +16,13 @@ from bot.content import FileContentStore
 from bot.db import engine as db
 from bot.db.store import SqlStore
 from bot.engine import build_dispatcher
+from bot.nlu_client import RasaClient
 from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from handlers.answers import answer
 from kernel.types import IncomingMessage
-from nlu.client import RasaClient
 from tests.conftest import free_port
 from tests.fakes.nlu_server import fake_nlu
 from tests.fakes.server import serve

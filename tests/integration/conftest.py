@@ -8,8 +8,8 @@ from bot.content import FileContentStore
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
+from bot.nlu_client import RasaClient
 from bot.settings import Settings
-from nlu.client import RasaClient
 from tests.conftest import RunningNLU
 
 

@@ -14,10 +14,10 @@ from bot.content import FileContentStore
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
+from bot.nlu_client import RasaClient
 from bot.settings import PROJECT_ROOT, Settings
 from handlers.answers import answer
 from kernel.types import IncomingMessage
-from nlu.client import RasaClient
 from tests.conftest import RunningNLU
 
 pytestmark = pytest.mark.rasa
@@ -207,7 +207,7 @@ def test_eval_goes_through_the_engine_and_scores_a_safety_file(
 def _published_server(nlu_server: RunningNLU, data_dir: Path) -> dict[str, str]:
     """A data folder where `ventanilla run` has left its NLU server's address, and an
     environment that would otherwise make the CLI start its own server."""
-    from nlu.service import RUNNING_FILE
+    from bot.nlu_endpoint import RUNNING_FILE
 
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / RUNNING_FILE).write_text(

@@ -24,12 +24,12 @@ from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.db.web_outbox import WebOutbox
 from bot.engine import build_dispatcher
+from bot.nlu_client import RasaClient
 from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
-from nlu.client import RasaClient
 from tests.conftest import RunningNLU
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI

@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.admin.retrain import Retrainer
 from bot.content_db import ContentRepository
 from bot.db import engine as db
+from bot.nlu_client import RasaClient
+from bot.nlu_endpoint import Endpoint
 from bot.settings import Settings
-from nlu.client import RasaClient
 from nlu.server import LocalRasaServer
-from nlu.service import Endpoint
 from tests.conftest import RunningNLU, free_port
 
 pytestmark = pytest.mark.rasa

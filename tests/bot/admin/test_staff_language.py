@@ -20,10 +20,10 @@ from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
+from bot.nlu_client import RasaClient
 from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.settings import Settings
-from nlu.client import RasaClient
 
 SECRET = "staff-language-test-secret-" + "z" * 32
 EDITOR = ("ana@example.org", "ana-password-123")

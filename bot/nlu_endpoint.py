@@ -1,8 +1,11 @@
-"""The NLU endpoint the app uses: the configured NLU_URL, or a local Rasa server it starts."""
+"""The NLU endpoint the app uses: the configured NLU_URL, or a local Rasa server it starts.
+
+App-side (it reads the app's settings and publishes the running server for `ask` and
+`chat`); `nlu/` keeps serving Rasa and deciding when a model is stale.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import AsyncIterator, Callable
@@ -10,10 +13,10 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.nlu_client import RasaClient
 from bot.settings import Settings
-from nlu.client import RasaClient
-from nlu.server import LocalRasaServer, newest_model
-from nlu.train import train_model
+from nlu.freshness import ensure_model
+from nlu.server import LocalRasaServer
 
 # Where a running local NLU server leaves its address and token (mode 0600, in the data
 # folder) so that `ventanilla ask` and `chat` use it instead of starting a second one.
@@ -73,57 +76,6 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def inputs_fingerprint(data_dir: Path, config: Path) -> str:
-    """A hash of what a model is trained from: the pipeline and every training file."""
-    digest = hashlib.sha256(config.read_bytes())
-    for path in sorted(data_dir.rglob("*.yml")):
-        digest.update(str(path.relative_to(data_dir)).encode() + b"\x00" + path.read_bytes())
-    return digest.hexdigest()
-
-
-def _fingerprint_file(model: Path) -> Path:
-    return model.with_name(model.name + ".inputs")
-
-
-def model_is_stale(model: Path | None, data_dir: Path, config: Path) -> bool:
-    """Stale when the training inputs differ from the model's; by content when the model
-    records them (a fresh checkout's file times say nothing), else by modification time."""
-    if model is None:
-        return True
-    recorded = _fingerprint_file(model)
-    if recorded.exists():
-        return recorded.read_text().strip() != inputs_fingerprint(data_dir, config)
-    newest_input = max(
-        [config.stat().st_mtime, *(p.stat().st_mtime for p in data_dir.rglob("*.yml"))]
-    )
-    return newest_input > model.stat().st_mtime
-
-
-def ensure_model(settings: Settings, report: Callable[[str], None]) -> Path:
-    """The newest model; trains one first when there is none or the data changed since."""
-    model = newest_model(settings.nlu.models_dir)
-    if model_is_stale(model, settings.nlu.data_dir, settings.nlu.config):
-        report("No up-to-date NLU model: training one (a few seconds) ...")
-        model = train_recorded(settings, report)
-    assert model is not None
-    return model
-
-
-def served_model_is_stale(settings: Settings) -> bool:
-    model = newest_model(settings.nlu.models_dir)
-    return model_is_stale(model, settings.nlu.data_dir, settings.nlu.config)
-
-
-def train_recorded(settings: Settings, report: Callable[[str], None]) -> Path:
-    """Train, and record what the model was trained from (see `model_is_stale`)."""
-    fingerprint = inputs_fingerprint(settings.nlu.data_dir, settings.nlu.config)
-    model = train_model(
-        settings.nlu.config, settings.nlu.models_dir, data_dir=settings.nlu.data_dir, report=report
-    )
-    _fingerprint_file(model).write_text(fingerprint + "\n")
-    return model
-
-
 def _publish(data_dir: Path, endpoint: Endpoint) -> Path:
     path = data_dir / RUNNING_FILE
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -166,7 +118,8 @@ async def nlu_endpoint(
             report(f"Using the NLU server running on {running.url}.")
             yield running
             return
-    model = ensure_model(settings, report)
+    nlu = settings.nlu
+    model = ensure_model(nlu.config, nlu.models_dir, nlu.data_dir, report)
     server = LocalRasaServer(
         model=model,
         port=settings.nlu.port,

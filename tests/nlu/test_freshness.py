@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nlu.service import _fingerprint_file, inputs_fingerprint, model_is_stale
+from nlu.freshness import _fingerprint_file, inputs_fingerprint, model_is_stale
 
 
 def _inputs(tmp_path: Path) -> tuple[Path, Path, Path]:

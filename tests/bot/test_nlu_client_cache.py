@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from bot.metrics import Metrics
-from nlu.client import CACHE_METRIC, RasaClient
+from bot.nlu_client import CACHE_METRIC, RasaClient
 from tests.fakes.nlu_server import fake_nlu
 
 

@@ -14,6 +14,7 @@ import httpx
 from bot.metrics import Metrics
 from kernel.normalize import normalize_text
 from kernel.types import IntentResult, NLUUnavailableError
+from nlu.server import serves_a_model
 
 FALLBACK_LABEL = "nlu_fallback"
 CACHE_METRIC = "ventanilla_nlu_cache_total"
@@ -107,11 +108,7 @@ class RasaClient:
         return self._base_url
 
     async def is_ready(self) -> bool:
-        try:
-            response = await self._client.get(f"{self._base_url}/status", params=self._params)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200 and bool(response.json().get("model_file"))
+        return await serves_a_model(self._client, self._base_url, self._params.get("token", ""))
 
     async def aclose(self) -> None:
         await self._client.aclose()
