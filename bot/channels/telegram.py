@@ -66,7 +66,6 @@ COMMAND_PAYLOADS = {
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
-
 class ChatLog(Protocol):
     """Message ids per chat (stored under a keyed hash), for "/borrar_chat"."""
 
@@ -258,6 +257,12 @@ class TelegramChannel:
         task = asyncio.create_task(self.feed(data))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    @property
+    def in_flight(self) -> int:
+        """Updates the webhook accepted and not yet handled; `stop` waits for them, and so
+        does a test that checks nothing more was sent."""
+        return len(self._tasks)
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:

@@ -9,6 +9,7 @@ import asyncio
 from pathlib import Path
 
 import httpx
+import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.channels.whatsapp import WhatsAppChannel, WhatsAppConfig
@@ -26,6 +27,8 @@ from kernel.types import IncomingMessage
 from tests.conftest import free_port
 from tests.fakes.nlu_server import fake_nlu
 from tests.fakes.server import serve
+
+pytestmark = pytest.mark.slow  # the NLU and the database go away
 
 TOKEN = "fault-test-token"
 PUBLIC = "https://bot.example.org"

@@ -1,4 +1,8 @@
-"""A stand-in for the Telegram Bot API: records calls, answers with valid Bot API JSON."""
+"""A stand-in for the Telegram Bot API: records calls, answers with valid Bot API JSON.
+
+Tests wait on what it recorded (`wait_for`, `wait_sent`, and their awaitable twins
+`until`, `until_sent`) instead of sleeping: the app answers in the background.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +42,7 @@ class FakeBotAPI:
     hold: bool = False  # park sendMessage calls unprocessed until released (crash tests)
     held: int = 0
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Condition = field(default_factory=threading.Condition)
 
     def app(self) -> Starlette:
         async def endpoint(request: Request) -> JSONResponse:
@@ -67,6 +72,7 @@ class FakeBotAPI:
                 )
             with self._lock:
                 self.calls.append(Call(method, params, time.monotonic()))
+                self._lock.notify_all()
                 if method == "sendMessage" and self.fail_next > 0:
                     self.fail_next -= 1
                     return JSONResponse(
@@ -124,13 +130,48 @@ class FakeBotAPI:
 
     def sent(self, chat_id: int | str | None = None) -> list[Call]:
         with self._lock:
-            return [
-                c
-                for c in self.calls
-                if c.method == "sendMessage"
-                and (chat_id is None or str(c.params["chat_id"]) == str(chat_id))
-            ]
+            return _sent(self.calls, chat_id)
 
     def named(self, method: str) -> list[Call]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, condition: Callable[[list[Call]], bool], timeout: float = 15) -> list[Call]:
+        """Block until the recorded calls meet `condition`, then return them all.
+
+        Checked at once and again on every new call; TimeoutError (naming the calls)
+        when `timeout` seconds pass first: a bound for a stuck test, never a measurement.
+        """
+        with self._lock:
+            if not self._lock.wait_for(lambda: condition(self.calls), timeout):
+                seen = [(c.method, c.params.get("chat_id")) for c in self.calls]
+                raise TimeoutError(f"the fake Bot API never saw the expected calls: {seen}")
+            return list(self.calls)
+
+    def wait_sent(
+        self, count: int, chat_id: int | str | None = None, timeout: float = 15
+    ) -> list[Call]:
+        """Block until at least `count` messages went to `chat_id` (any chat if None)."""
+        self.wait_for(lambda calls: len(_sent(calls, chat_id)) >= count, timeout)
+        return self.sent(chat_id)
+
+    async def until(
+        self, condition: Callable[[list[Call]], bool], timeout: float = 15
+    ) -> list[Call]:
+        """`wait_for` for a test that runs an event loop: the loop keeps running meanwhile."""
+        return await asyncio.to_thread(self.wait_for, condition, timeout)
+
+    async def until_sent(
+        self, count: int, chat_id: int | str | None = None, timeout: float = 15
+    ) -> list[Call]:
+        """`wait_sent` for a test that runs an event loop."""
+        return await asyncio.to_thread(self.wait_sent, count, chat_id, timeout)
+
+
+def _sent(calls: list[Call], chat_id: int | str | None) -> list[Call]:
+    return [
+        c
+        for c in calls
+        if c.method == "sendMessage"
+        and (chat_id is None or str(c.params["chat_id"]) == str(chat_id))
+    ]

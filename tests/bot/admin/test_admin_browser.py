@@ -288,9 +288,9 @@ def test_agent_answers_a_telegram_ticket_and_closes_it(
     site: Site, page: Page, content_store_es_emergency: str
 ) -> None:
     _telegram_update(site, content_store_es_emergency, 1)
-    _wait(lambda: len(site.api.sent(PERSON)) >= 2)
+    site.api.wait_sent(2, PERSON)
     alerts = site.api.sent(STAFF_GROUP)
-    _wait(lambda: len(site.api.sent(STAFF_GROUP)) == 1)
+    site.api.wait_for(lambda _: len(site.api.sent(STAFF_GROUP)) == 1)
     alerts = site.api.sent(STAFF_GROUP)
     assert "CRITICAL" in alerts[0].params["text"]
     assert content_store_es_emergency not in alerts[0].params["text"]  # no personal text
@@ -305,7 +305,7 @@ def test_agent_answers_a_telegram_ticket_and_closes_it(
     page.click("text=Send")
     expect(page.locator("#delivery")).to_contain_text("Sent")
     shot(page, "admin-ticket")
-    _wait(lambda: len(site.api.sent(PERSON)) == before + 1)
+    site.api.wait_for(lambda _: len(site.api.sent(PERSON)) == before + 1)
     assert site.api.sent(PERSON)[-1].params["text"].startswith("Hola, soy del equipo")
     page.select_option("#outcome", "emergency_services")
     page.click("text=Close ticket")
@@ -395,7 +395,7 @@ def test_spanish_by_default_and_the_choice_sticks(site: Site, browser: Browser) 
 def test_inbox_and_ticket_read_well_on_a_phone(site: Site, browser: Browser) -> None:
     before = len(site.api.sent(PERSON))
     _telegram_update(site, "quiero hablar con una persona", 40)
-    _wait(lambda: len(site.api.sent(PERSON)) > before)
+    site.api.wait_sent(before + 1, PERSON)
     _telegram_update(site, "es sobre mi hijo", 41)
     phone = browser.new_context(locale="es-SV", viewport=PHONE, is_mobile=True).new_page()
     login(phone, site, AGENT)

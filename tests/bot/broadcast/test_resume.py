@@ -38,6 +38,8 @@ from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
 
+pytestmark = pytest.mark.slow  # worker processes killed and racing
+
 TELEGRAM_PEOPLE, WHATSAPP_PEOPLE = 80, 40
 
 

@@ -43,20 +43,26 @@ class Stack:
     api_url: str
     chat_log: SqlChatLog
     store: Any
+    channel: TelegramChannel
 
     def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
         headers = {SECRET_HEADER: secret} if secret is not None else {}
         return httpx.post(f"{self.url}/webhooks/telegram", json=update, headers=headers, timeout=10)
 
-    def wait_sent(self, count: int, chat_id: int = CHAT, timeout: float = 15) -> list[Call]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            sent = self.api.sent(chat_id)
-            if len(sent) >= count:
-                time.sleep(0.3)  # let any unexpected extra message arrive before asserting
-                return self.api.sent(chat_id)
-            time.sleep(0.05)
+    def wait_sent(self, count: int, chat_id: int = CHAT) -> list[Call]:
+        """At least `count` messages to the chat, then whatever else the updates in flight
+        send: a test sees an unexpected extra message."""
+        self.api.wait_sent(count, chat_id)
+        self.settle()
         return self.api.sent(chat_id)
+
+    def settle(self, timeout: float = 15) -> None:
+        """Wait until every update the webhook accepted has been handled, answered or not."""
+        deadline = time.monotonic() + timeout
+        while self.channel.in_flight:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.channel.in_flight} updates still being handled")
+            time.sleep(0.01)
 
     def stored_messages(self) -> int:
         engine = db.make_sync_engine(self.database_url)
@@ -85,7 +91,7 @@ def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iter
         )
         runtime = Runtime(settings, dispatcher, store, content, engine, protector)
         with serve(build_app(runtime, [channel], purge=False)) as url:
-            yield Stack(api, url, classifier, database_url, api_url, chat_log, store)
+            yield Stack(api, url, classifier, database_url, api_url, chat_log, store, channel)
 
 
 _update_ids = iter(range(10_000, 99_999))
@@ -132,7 +138,7 @@ def test_start_registers_the_webhook_with_its_secret(stack: Stack) -> None:
 def test_webhook_refuses_missing_or_wrong_secret(stack: Stack) -> None:
     assert stack.post(update(message=message("hola")), secret=None).status_code == 403
     assert stack.post(update(message=message("hola")), secret="wrong").status_code == 403
-    time.sleep(0.5)
+    stack.settle()  # refused before anything was scheduled: nothing in flight
     assert stack.api.sent() == []
     assert stack.stored_messages() == 0
 
@@ -160,7 +166,7 @@ def test_same_update_posted_three_times_is_answered_once(stack: Stack) -> None:
     for _ in range(3):
         assert stack.post(same).status_code == 200
     assert len(stack.wait_sent(2)) == 2  # privacy notice + greeting, once
-    time.sleep(0.5)
+    stack.settle()
     assert len(stack.api.sent(CHAT)) == 2
 
 
@@ -170,7 +176,7 @@ def test_edit_with_same_text_is_not_answered_again_but_a_correction_is(stack: St
     stack.post(update(message=message("hola", message_id=9)))
     stack.wait_sent(2)
     stack.post(update(edited_message=message("hola", message_id=9, edit_date=int(time.time()))))
-    time.sleep(0.7)
+    stack.settle()
     assert len(stack.api.sent(CHAT)) == 2
     stack.post(
         update(edited_message=message("necesito el dui", message_id=9, edit_date=int(time.time())))
@@ -216,7 +222,7 @@ def test_media_location_and_groups(stack: Stack, content: FileContentStore) -> N
             )
         )
     group_sent = stack.wait_sent(1, chat_id=group)
-    time.sleep(0.5)
+    stack.settle()
     assert [c.params["text"] for c in stack.api.sent(group)][-1] == content.get(
         "es", "group_chat"
     ).text
@@ -233,7 +239,7 @@ def test_media_location_and_groups(stack: Stack, content: FileContentStore) -> N
             }
         )
     )
-    time.sleep(0.3)
+    stack.settle()
     assert stack.api.sent(-1001) == []
 
 
@@ -316,10 +322,7 @@ def test_long_polling_answers_without_a_webhook(
         await channel.start()
         try:
             api.updates.append(update(message=message("hola", message_id=70)))
-            for _ in range(300):
-                if len(api.sent(CHAT)) >= 2:
-                    break
-                await asyncio.sleep(0.05)
+            await api.until_sent(2, CHAT)
         finally:
             await channel.stop()
         return api.sent(CHAT)

@@ -23,6 +23,8 @@ from kernel.types import IncomingMessage
 from tests.conftest import ScriptedClassifier
 from tests.fakes.tcp_proxy import TcpProxy
 
+pytestmark = pytest.mark.slow  # an outage held for ten seconds
+
 OUTAGE_SECONDS = 10
 
 

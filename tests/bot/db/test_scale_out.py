@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
@@ -19,6 +20,8 @@ from bot.settings import PROJECT_ROOT
 from tests.conftest import free_port
 from tests.fakes.nlu_server import fake_nlu
 from tests.fakes.server import serve
+
+pytestmark = pytest.mark.slow  # two worker processes
 
 TOKEN = "scale-out-token"
 PUBLIC = "https://bot.example.org"
