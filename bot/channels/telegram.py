@@ -22,16 +22,14 @@ from starlette.routing import Route
 from telegram import (
     Bot,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     Message,
     Update,
 )
-from telegram.constants import ChatType, MessageLimit
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.constants import ChatType
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.channels.render import split_text
+from bot.channels.telegram_send import send_replies
 from bot.http_limits import clean_text, loads_limited
 from kernel.types import (
     Button,
@@ -157,6 +155,26 @@ def incoming_from_message(message: Message) -> IncomingMessage:
     )
 
 
+def incoming_from_update(update: Update) -> IncomingMessage | None:
+    """The message the engine answers, or None for what it never sees (channel posts,
+    kinds of update the bot did not ask for, a button press without its message)."""
+    if update.callback_query is not None:
+        return incoming_from_callback(update.callback_query)
+    message = update.message or update.edited_message
+    return incoming_from_message(message) if message is not None else None
+
+
+def _unsupported(update: Update) -> bool:
+    """Neither a message, a button press nor a channel post (which are ignored silently)."""
+    return not (
+        update.callback_query
+        or update.message
+        or update.edited_message
+        or update.channel_post
+        or update.edited_channel_post
+    )
+
+
 def incoming_from_callback(query: CallbackQuery) -> IncomingMessage | None:
     if query.message is None or query.data is None:
         return None
@@ -169,20 +187,6 @@ def incoming_from_callback(query: CallbackQuery) -> IncomingMessage | None:
         is_private_chat=chat.type == ChatType.PRIVATE,
         language_hint=_language_hint(query.from_user.language_code),
     )
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.payload[:64])] for b in reply.buttons]
-    )
-
-
-def _seconds(retry_after: int | dt.timedelta) -> float:
-    if isinstance(retry_after, dt.timedelta):
-        return retry_after.total_seconds()
-    return float(retry_after)
 
 
 class TelegramChannel:
@@ -266,22 +270,14 @@ class TelegramChannel:
 
     async def _on_update(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
-            query = update.callback_query
             try:
-                await query.answer()  # always, or the user's client keeps spinning
+                await update.callback_query.answer()  # always, or the client keeps spinning
             except TelegramError:
                 log.warning("could not answer a callback query")
-            incoming = incoming_from_callback(query)
-        elif update.message is not None or update.edited_message is not None:
-            message = update.message or update.edited_message
-            assert message is not None
-            incoming = incoming_from_message(message)
-        elif update.channel_post is not None or update.edited_channel_post is not None:
-            return
-        else:
-            log.info("ignored a telegram update of an unsupported type (id %s)", update.update_id)
-            return
+        incoming = incoming_from_update(update)
         if incoming is None:
+            if _unsupported(update):
+                log.info("ignored an unsupported telegram update (id %s)", update.update_id)
             return
         inbound = update.message or update.edited_message
         inbound_ids = [inbound.message_id] if inbound is not None else []
@@ -343,16 +339,7 @@ class TelegramChannel:
         await self._send(chat_id, replies, preview)
 
     async def _send(self, chat_id: str, replies: Sequence[Reply], preview: str = "") -> list[int]:
-        """Send, and return the ids of the messages sent (for "/borrar_chat")."""
-        sent: list[int] = []
-        room = MessageLimit.MAX_TEXT_LENGTH - (len(preview) + 2 if preview else 0)
-        for reply in replies:
-            parts = split_text(reply.text, room)
-            for index, part in enumerate(parts):
-                markup = keyboard(reply) if index == len(parts) - 1 else None
-                text = f"{preview}\n\n{part}" if preview else part
-                sent.append(await self._send_one(chat_id, text, markup))
-        return sent
+        return await send_replies(self.bot, chat_id, replies, preview)
 
     async def deliver(self, chat_id: str, replies: Sequence[Reply]) -> Delivery:
         """Staff replies: Telegram has no service window, so a sent message is delivered."""
@@ -362,30 +349,6 @@ class TelegramChannel:
             return Delivery(False, "not_sent", f"Telegram refused the message ({exc.message})")
         await self._remember(chat_id, sent)
         return Delivery(True, "telegram")
-
-    async def _send_one(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> int:
-        """Rate limits are waited out; server errors and timeouts are retried with backoff."""
-        for attempt in range(MAX_RETRIES + 1):
-            try:
-                message = await self.bot.send_message(
-                    chat_id=chat_id, text=clean_text(text), reply_markup=markup
-                )
-                return message.message_id
-            except RetryAfter as exc:
-                if attempt == MAX_RETRIES:
-                    raise
-                wait = _seconds(exc.retry_after)
-                log.warning("telegram rate limit: waiting %.0fs before resending", wait)
-                await asyncio.sleep(wait)
-            except (NetworkError, TimedOut) as exc:
-                if attempt == MAX_RETRIES or isinstance(exc, BadRequest):
-                    raise
-                wait = BACKOFF_SECONDS * 2**attempt
-                log.warning(
-                    "telegram send failed (%s): retrying in %.1fs", type(exc).__name__, wait
-                )
-                await asyncio.sleep(wait)
-        raise AssertionError("unreachable")
 
     def routes(self) -> list[Route]:
         secret = self.config.webhook_secret.encode()

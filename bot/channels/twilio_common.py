@@ -57,6 +57,16 @@ def rest_client(account_sid: str, auth_token: str, api_base_url: str = "") -> Cl
     return Client(account_sid, auth_token, http_client=http_client)
 
 
+def form_from_body(body: bytes) -> dict[str, str] | None:
+    """The fields of an urlencoded body; None when it is too large to be Twilio's.
+
+    Bytes that are not UTF-8 become U+FFFD, so nothing later fails on them.
+    """
+    if len(body) > MAX_FORM_BYTES:
+        return None
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
 class TwilioWebhook:
     """Reads and authenticates what Twilio posts to one of our webhooks."""
 
@@ -80,10 +90,7 @@ class TwilioWebhook:
         Parsed with the standard library: Starlette's general form parser cost more
         per webhook than answering the message.
         """
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            return None
-        return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        return form_from_body(await request.body())
 
     async def authentic_form(self, request: Request) -> dict[str, str] | Response:
         """The form of a signed request, or the response that refuses the request."""

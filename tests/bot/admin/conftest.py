@@ -1,3 +1,0 @@
-from tests.bot.db.conftest import database, database_url, protector, store
-
-__all__ = ["database", "database_url", "protector", "store"]
