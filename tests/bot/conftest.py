@@ -1,4 +1,6 @@
-"""Every storage test runs on a real SQLite file and on a real PostgreSQL server."""
+"""Storage fixtures for every test under tests/bot (db, broadcast, admin, channels): each
+storage test runs on a real SQLite file and on a real PostgreSQL server, and the
+Chromium the staff-page and web chat tests drive."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +20,7 @@ from bot.privacy import Protector
 from tests import pg_cluster
 
 SECRET = "test-secret-" + "x" * 40
+CHROMIUM = "/usr/bin/chromium"
 
 
 def _postgres_url() -> str | None:
@@ -63,3 +67,34 @@ async def database(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def store(database: AsyncEngine, protector: Protector) -> SqlStore:
     return SqlStore(db.sessions(database), protector)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, once per test module. Not once per session: Playwright's
+    sync API runs an event loop in this thread while it is open, and other modules'
+    tests call asyncio.run."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def staff_login(page: Page, base_url: str, who: tuple[str, str]) -> None:
+    """Sign in on the staff login page as a person would: type, then press the button."""
+    page.goto(f"{base_url}/admin/login")
+    page.fill("#email", who[0])
+    page.fill("#password", who[1])
+    page.click("#login button[type=submit]")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.admin.accounts import Accounts, Role
 from bot.admin.app import AdminDeps, build_admin
@@ -30,13 +30,13 @@ from bot.privacy import Protector
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from tests.bot.conftest import staff_login
 from tests.conftest import RunningNLU
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI
 
 pytestmark = pytest.mark.rasa
 
-CHROMIUM = "/usr/bin/chromium"
 SECRET = "admin-browser-test-secret-" + "q" * 32
 EDITOR = ("editor@example.org", "editor-password-1")
 VIEWER = ("viewer@example.org", "viewer-password-1")
@@ -118,26 +118,6 @@ def site(
             yield Site(url, api)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def content_store_es_emergency(settings: Settings) -> str:
     from bot.engine import file_content
@@ -165,10 +145,7 @@ def shot(page: Page, name: str) -> None:
 
 
 def login(page: Page, site: Site, who: tuple[str, str]) -> None:
-    page.goto(f"{site.url}/admin/login")
-    page.fill("#email", who[0])
-    page.fill("#password", who[1])
-    page.click("#login button[type=submit]")
+    staff_login(page, site.url, who)
 
 
 def ask_web_chat(page: Page, site: Site, text: str) -> str:

@@ -7,10 +7,9 @@ import concurrent.futures
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 from sqlalchemy import select
 from starlette.routing import Route
 from telegram import Bot
@@ -33,11 +32,11 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from tests.bot.broadcast.helpers import config
+from tests.bot.conftest import staff_login
 from tests.conftest import ScriptedClassifier
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI
 
-CHROMIUM = "/usr/bin/chromium"
 SECRET = "broadcast-browser-test-secret-" + "b" * 32
 TOKEN = "888:BROADCAST-test"
 AUTHOR = ("author@example.org", "author-password-1")
@@ -142,25 +141,6 @@ def site(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             yield Site(url, api, database_url)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--no-first-run"]
-        )
-        yield browser
-        browser.close()
-
-
-def _login(page: Page, site: Site, who: tuple[str, str]) -> None:
-    page.goto(f"{site.url}/admin/login")
-    page.fill("#email", who[0])
-    page.fill("#password", who[1])
-    page.click("#login button[type=submit]")
-
-
 def _audit_actions(database_url: str) -> list[tuple[str, str]]:
     async def read() -> list[tuple[str, str]]:
         engine = db.make_async_engine(database_url)
@@ -181,7 +161,7 @@ def test_compose_test_send_approve_and_watch_it_go_out(site: Site, browser: Brow
     author = browser.new_context(locale="en-US").new_page()
     author.set_default_timeout(30_000)
     author.goto(f"{site.url}/")  # the author's own web chat: the test send goes there
-    _login(author, site, AUTHOR)
+    staff_login(author, site.url, AUTHOR)
     author.goto(f"{site.url}/admin/broadcasts")
     expect(author.locator("#subscribers")).to_contain_text("3")
     author.select_option("#topic", "us_changes")
@@ -204,7 +184,7 @@ def test_compose_test_send_approve_and_watch_it_go_out(site: Site, browser: Brow
 
     approver = browser.new_context(locale="en-US").new_page()
     approver.set_default_timeout(30_000)
-    _login(approver, site, APPROVER)
+    staff_login(approver, site.url, APPROVER)
     approver.goto(f"{site.url}/admin/broadcasts")
     approver.locator("#broadcasts a").first.click()
     approver.click("#approve button[type=submit]")

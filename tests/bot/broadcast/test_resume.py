@@ -20,7 +20,6 @@ from bot.db import engine as db
 from bot.db.broadcasts import BroadcastJobs
 from bot.privacy import Protector
 from bot.settings import PROJECT_ROOT
-from tests.bot.broadcast.conftest import SECRET
 from tests.bot.broadcast.helpers import (
     ACCOUNT,
     AUTH,
@@ -34,6 +33,7 @@ from tests.bot.broadcast.helpers import (
     runner,
     subscribe,
 )
+from tests.bot.conftest import SECRET
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI
 from tests.fakes.twilio_api import FakeTwilioAPI

@@ -5,19 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from bot.content import FileContentStore
-from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.web import build_app
-from tests.conftest import free_port, sqlite_stack
-from tests.fakes.server import serve
-
-CHROMIUM = "/usr/bin/chromium"
+from tests.bot.channels.conftest import channel_stack_at
+from tests.conftest import free_port
 
 
 @dataclass
@@ -34,24 +29,11 @@ def site(
     url = f"http://127.0.0.1:{port}"
     neutral = f"{url}/healthz?neutral"
     configured = dataclasses.replace(settings, quick_exit_url=neutral)
-    base = sqlite_stack(configured, content, tmp_path_factory.mktemp("exit") / "exit.sqlite3")
-    base.classifier.say("hola", "greet")
-    runtime = Runtime(configured, base.dispatcher, base.store, content, base.engine, base.protector)
-    with serve(build_app(runtime, purge=False), port=port):
+    path = tmp_path_factory.mktemp("exit") / "exit.sqlite3"
+    with channel_stack_at(configured, content, path) as stack:
+        stack.base.classifier.say("hola", "greet")
+        stack.serve_app(port=port)
         yield Site(url, neutral)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync"],
-        )
-        yield browser
-        browser.close()
 
 
 def chat(page: Page, site: Site, content: FileContentStore) -> list[str]:

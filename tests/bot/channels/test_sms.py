@@ -11,13 +11,10 @@ import dataclasses
 import datetime as dt
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bot.channels.sms import SmsChannel, SmsConfig, SmsKeywords, sms_body
@@ -27,12 +24,10 @@ from bot.db import engine as db
 from bot.db.models import DeliveryFailure, Message, SmsLedger
 from bot.db.sms_ledger import SqlSmsLedger
 from bot.db.store import SqlStore
-from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.web import build_app
 from kernel.types import Reply
-from tests.conftest import ScriptedClassifier, sqlite_stack
-from tests.fakes.server import serve
+from tests.bot.channels.conftest import ChannelStack, count_rows
+from tests.conftest import ScriptedClassifier
 from tests.fakes.twilio_api import FakeTwilioAPI
 
 SID = "AC" + "2" * 32
@@ -112,44 +107,34 @@ class Stack:
         return messages
 
     def count(self, model: type) -> int:
-        engine = db.make_sync_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                return int(
-                    connection.execute(select(func.count()).select_from(model)).scalar() or 0
-                )
-        finally:
-            engine.dispose()
+        return count_rows(self.database_url, model)
 
 
 @pytest.fixture
-def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iterator[Stack]:
+def stack(channel_stack: ChannelStack, content: FileContentStore, settings: Settings) -> Stack:
     api = FakeTwilioAPI(SID, TOKEN)
-    base = sqlite_stack(settings, content, tmp_path / "sms.sqlite3")
+    api_url = channel_stack.serve(api.app())
+    base = channel_stack.base
     clock = Clock()
-    with serve(api.app()) as api_url:
-        channel = SmsChannel(
-            SmsConfig(
-                SID,
-                TOKEN,
-                SENDER,
-                PUBLIC,
-                max_segments_per_day=DAILY_SEGMENTS,
-                api_base_url=api_url,
-            ),
-            base.dispatcher.handle,
-            content,
-            SqlSmsLedger(base.engine, base.protector),
-            SmsKeywords.from_file(settings.nlu.config.parent / "sms_keywords.yml"),
-            base.store.first_time_seen,
-            base.store.record_delivery_failure,
-            today=clock,
-        )
-        runtime = Runtime(
-            settings, base.dispatcher, base.store, content, base.engine, base.protector
-        )
-        with serve(build_app(runtime, [channel], purge=False)) as url:
-            yield Stack(url, api, base.classifier, base.url, channel, base.store, clock)
+    channel = SmsChannel(
+        SmsConfig(
+            SID,
+            TOKEN,
+            SENDER,
+            PUBLIC,
+            max_segments_per_day=DAILY_SEGMENTS,
+            api_base_url=api_url,
+        ),
+        base.dispatcher.handle,
+        content,
+        SqlSmsLedger(base.engine, base.protector),
+        SmsKeywords.from_file(settings.nlu.config.parent / "sms_keywords.yml"),
+        base.store.first_time_seen,
+        base.store.record_delivery_failure,
+        today=clock,
+    )
+    url = channel_stack.serve_app(channel)
+    return Stack(url, api, base.classifier, base.url, channel, base.store, clock)
 
 
 def without_hint(message: str, hint: str) -> str:

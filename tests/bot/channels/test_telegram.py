@@ -6,14 +6,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
 from bot.content import FileContentStore
@@ -21,11 +19,10 @@ from bot.db import engine as db
 from bot.db.chat_log import SqlChatLog
 from bot.db.models import Message
 from bot.engine import build_dispatcher
-from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.web import build_app
 from handlers.answers import answer
-from tests.conftest import ScriptedClassifier, sqlite_stack
+from tests.bot.channels.conftest import ChannelStack, count_rows
+from tests.conftest import ScriptedClassifier
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import Call, FakeBotAPI
 
@@ -65,33 +62,23 @@ class Stack:
             time.sleep(0.01)
 
     def stored_messages(self) -> int:
-        engine = db.make_sync_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                return int(
-                    connection.execute(select(func.count()).select_from(Message)).scalar() or 0
-                )
-        finally:
-            engine.dispose()
+        return count_rows(self.database_url, Message)
 
 
 @pytest.fixture
-def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iterator[Stack]:
+def stack(channel_stack: ChannelStack, content: FileContentStore) -> Stack:
     api = FakeBotAPI(TOKEN)
-    base = sqlite_stack(settings, content, tmp_path / "telegram.sqlite3")
-    dispatcher, engine, protector, store = base.dispatcher, base.engine, base.protector, base.store
-    classifier, database_url = base.classifier, base.url
-    with serve(api.app()) as api_url:
-        chat_log = SqlChatLog(engine, protector)
-        channel = TelegramChannel(
-            TelegramConfig(TOKEN, SECRET, "https://bot.example.org", api_url),
-            dispatcher.handle,
-            chat_log=chat_log,
-            content=content,
-        )
-        runtime = Runtime(settings, dispatcher, store, content, engine, protector)
-        with serve(build_app(runtime, [channel], purge=False)) as url:
-            yield Stack(api, url, classifier, database_url, api_url, chat_log, store, channel)
+    api_url = channel_stack.serve(api.app())
+    base = channel_stack.base
+    chat_log = SqlChatLog(base.engine, base.protector)
+    channel = TelegramChannel(
+        TelegramConfig(TOKEN, SECRET, "https://bot.example.org", api_url),
+        base.dispatcher.handle,
+        chat_log=chat_log,
+        content=content,
+    )
+    url = channel_stack.serve_app(channel)
+    return Stack(api, url, base.classifier, base.url, api_url, chat_log, base.store, channel)
 
 
 _update_ids = iter(range(10_000, 99_999))

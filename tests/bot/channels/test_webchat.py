@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,7 +19,8 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from kernel.types import Reply
-from tests.conftest import SqliteStack, sqlite_stack
+from tests.bot.channels.conftest import ChannelStack
+from tests.conftest import sqlite_stack
 from tests.fakes.server import serve
 
 EMERGENCY = {"payload": "topic:trafficking_emergency"}
@@ -43,27 +42,15 @@ def _deliver(database_url: str, protector: Protector, user_id: str, texts: list[
     return asyncio.run(go())
 
 
-@contextmanager
-def web_site(settings: Settings, content: FileContentStore, path: Path) -> Iterator[
-    tuple[str, SqliteStack]
-]:
-    stack = sqlite_stack(settings, content, path)
-    runtime = Runtime(
-        settings, stack.dispatcher, stack.store, content, stack.engine, stack.protector
-    )
-    with serve(build_app(runtime, [], purge=False)) as url:
-        yield url, stack
-
-
 def _texts(response: httpx.Response) -> list[str]:
     return [r["text"] for r in response.json()["replies"]]
 
 
 def test_staff_replies_reach_only_their_person_and_leave_after_the_page_acknowledges(
-    settings: Settings, content: FileContentStore, tmp_path: Path
+    channel_stack: ChannelStack,
 ) -> None:
+    url, stack = channel_stack.serve_app(), channel_stack.base
     with (
-        web_site(settings, content, tmp_path / "web.sqlite3") as (url, stack),
         httpx.Client(base_url=url) as person,
         httpx.Client(base_url=url) as other,
     ):
@@ -85,9 +72,7 @@ def test_staff_replies_reach_only_their_person_and_leave_after_the_page_acknowle
             "replies": []
         }
         # ... cannot acknowledge (remove) it ...
-        assert other.post("/api/chat/updates/ack", json={"up_to": 10**9}).json() == {
-            "removed": 0
-        }
+        assert other.post("/api/chat/updates/ack", json={"up_to": 10**9}).json() == {"removed": 0}
         # ... and cannot erase it by asking to delete "their" data with the person's id.
         for text in ("borrar mis datos", "si"):
             other.post("/api/chat", json={"text": text, "user_id": identity})
@@ -107,29 +92,25 @@ def test_staff_replies_reach_only_their_person_and_leave_after_the_page_acknowle
         assert person.get("/api/chat/updates").json() == {"replies": []}
 
 
-def test_cross_origin_and_non_json_posts_are_refused(
-    settings: Settings, content: FileContentStore, tmp_path: Path
-) -> None:
-    with web_site(settings, content, tmp_path / "origin.sqlite3") as (url, stack):
-        evil = httpx.post(
-            f"{url}/api/chat", json=EMERGENCY, headers={"Origin": "https://evil.example"}
-        )
-        assert evil.status_code == 403
-        # What a plain HTML form or a no-preflight fetch from another site can send.
-        form = httpx.post(
-            f"{url}/api/chat",
-            content=b'{"payload": "topic:trafficking_emergency"}',
-            headers={"Content-Type": "text/plain"},
-        )
-        assert form.status_code == 415
-        fetched = httpx.post(
-            f"{url}/api/chat", json=EMERGENCY, headers={"Sec-Fetch-Site": "cross-site"}
-        )
-        assert fetched.status_code == 403
-        own = httpx.post(f"{url}/api/chat", json={"text": "hola"}, headers={"Origin": url})
-        assert own.status_code == 200
-        tickets = sqlite3.connect(stack.url.removeprefix("sqlite:///"))
-        assert tickets.execute("select count(*) from handoff_tickets").fetchone() == (0,)
+def test_cross_origin_and_non_json_posts_are_refused(channel_stack: ChannelStack) -> None:
+    url, stack = channel_stack.serve_app(), channel_stack.base
+    evil = httpx.post(f"{url}/api/chat", json=EMERGENCY, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    # What a plain HTML form or a no-preflight fetch from another site can send.
+    form = httpx.post(
+        f"{url}/api/chat",
+        content=b'{"payload": "topic:trafficking_emergency"}',
+        headers={"Content-Type": "text/plain"},
+    )
+    assert form.status_code == 415
+    fetched = httpx.post(
+        f"{url}/api/chat", json=EMERGENCY, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert fetched.status_code == 403
+    own = httpx.post(f"{url}/api/chat", json={"text": "hola"}, headers={"Origin": url})
+    assert own.status_code == 200
+    tickets = sqlite3.connect(stack.url.removeprefix("sqlite:///"))
+    assert tickets.execute("select count(*) from handoff_tickets").fetchone() == (0,)
 
 
 def test_a_thousand_messages_from_one_identity_are_limited_and_alerts_capped(

@@ -6,13 +6,10 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bot.channels.whatsapp import (
@@ -26,12 +23,9 @@ from bot.content import FileContentStore
 from bot.db import engine as db
 from bot.db.models import DeliveryFailure, Message
 from bot.db.store import SqlStore
-from bot.runtime import Runtime
-from bot.settings import Settings
-from bot.web import build_app
 from kernel.types import Reply
-from tests.conftest import ScriptedClassifier, sqlite_stack
-from tests.fakes.server import serve
+from tests.bot.channels.conftest import ChannelStack, count_rows
+from tests.conftest import ScriptedClassifier
 from tests.fakes.twilio_api import FakeTwilioAPI
 
 SID = "AC" + "1" * 32
@@ -76,14 +70,7 @@ class Stack:
         return self.post(**params)
 
     def count(self, model: type) -> int:
-        engine = db.make_sync_engine(self.database_url)
-        try:
-            with engine.connect() as connection:
-                return int(
-                    connection.execute(select(func.count()).select_from(model)).scalar() or 0
-                )
-        finally:
-            engine.dispose()
+        return count_rows(self.database_url, model)
 
 
 def texts(response: httpx.Response) -> list[str]:
@@ -93,21 +80,22 @@ def texts(response: httpx.Response) -> list[str]:
 
 
 @pytest.fixture
-def stack(settings: Settings, content: FileContentStore, tmp_path: Path) -> Iterator[Stack]:
+def stack(channel_stack: ChannelStack, content: FileContentStore) -> Stack:
     api = FakeTwilioAPI(SID, TOKEN)
-    base = sqlite_stack(settings, content, tmp_path / "wa.sqlite3")
-    dispatcher, engine, protector, store = base.dispatcher, base.engine, base.protector, base.store
-    classifier, database_url = base.classifier, base.url
-    with serve(api.app()) as api_url:
-        config = WhatsAppConfig(
-            SID, TOKEN, SENDER, PUBLIC, template_sid="HX" + "0" * 32, api_base_url=api_url
-        )
-        channel = WhatsAppChannel(
-            config, dispatcher.handle, store.contact_state, store.record_delivery_failure, content
-        )
-        runtime = Runtime(settings, dispatcher, store, content, engine, protector)
-        with serve(build_app(runtime, [channel], purge=False)) as url:
-            yield Stack(url, api, classifier, database_url, channel, store)
+    api_url = channel_stack.serve(api.app())
+    base = channel_stack.base
+    config = WhatsAppConfig(
+        SID, TOKEN, SENDER, PUBLIC, template_sid="HX" + "0" * 32, api_base_url=api_url
+    )
+    channel = WhatsAppChannel(
+        config,
+        base.dispatcher.handle,
+        base.store.contact_state,
+        base.store.record_delivery_failure,
+        content,
+    )
+    url = channel_stack.serve_app(channel)
+    return Stack(url, api, base.classifier, base.url, channel, base.store)
 
 
 def test_unsigned_or_wrongly_signed_requests_are_refused(stack: Stack) -> None:
