@@ -41,7 +41,7 @@ def build_channels(
         )
     )
     telegram_channel = None
-    telegram = TelegramConfig.from_env(settings.env)
+    telegram = TelegramConfig.from_settings(settings)
     if telegram is not None:
         if not polling and not telegram.webhook_secret:
             raise RuntimeError(
@@ -59,7 +59,7 @@ def build_channels(
         channels.append(telegram_channel)
         outbound.register("telegram", telegram_channel.deliver)
         log.info("Telegram channel enabled (%s)", "long polling" if polling else "webhook")
-    whatsapp = WhatsAppConfig.from_env(settings.env, settings.whatsapp_template_sid)
+    whatsapp = WhatsAppConfig.from_settings(settings)
     if whatsapp is not None:
         states = runtime.states or runtime.store
         whatsapp_channel = WhatsAppChannel(
@@ -72,7 +72,7 @@ def build_channels(
         channels.append(whatsapp_channel)
         outbound.register("whatsapp", whatsapp_channel.deliver)
         log.info("WhatsApp channel enabled (Twilio webhook at /webhooks/whatsapp)")
-    sms = SmsConfig.from_env(settings.env, settings.sms_max_segments_per_day)
+    sms = SmsConfig.from_settings(settings)
     if sms is not None:
         states = runtime.states or runtime.store
         sms_channel = SmsChannel(
@@ -100,9 +100,12 @@ def build_channels(
 class VentanillaApp:
     """Builds the real app on lifespan startup and tears it down on shutdown."""
 
-    def __init__(self, settings: Settings, polling: bool = False) -> None:
+    def __init__(
+        self, settings: Settings, polling: bool = False, shared_nlu: bool = False
+    ) -> None:
         self._settings = settings
         self._polling = polling
+        self._shared_nlu = shared_nlu
         self._inner: Starlette | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -121,7 +124,9 @@ class VentanillaApp:
         await receive()  # lifespan.startup
         stack = AsyncExitStack()
         try:
-            runtime = await stack.enter_async_context(running(self._settings, log.info))
+            runtime = await stack.enter_async_context(
+                running(self._settings, log.info, shared_nlu=self._shared_nlu)
+            )
             channels, outbound = build_channels(self._settings, runtime, self._polling)
             inner = build_app(runtime, channels, admin=admin_app(runtime, outbound))
             # Topic alerts: every worker runs a sender; a database lease lets one send.
@@ -143,3 +148,9 @@ class VentanillaApp:
 
 def create_app() -> VentanillaApp:
     return VentanillaApp(load_settings())
+
+
+def create_worker_app() -> VentanillaApp:
+    """One worker of `ventanilla run --workers N`: settings from the same environment as
+    its parent, and the NLU server the parent started (or NLU_URL)."""
+    return VentanillaApp(load_settings(), shared_nlu=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -231,25 +232,33 @@ def _database_problem(settings: Settings) -> str | None:
 
 
 def _run_workers(settings: Settings, workers: int) -> int:
-    """Several uvicorn workers sharing one database and one NLU server started here."""
+    """Several uvicorn workers sharing one database and one NLU server started here.
+
+    Each worker loads the settings itself from the same environment; the address and
+    token of the NLU server started here reach them through the data folder's
+    `nlu-server.json` (mode 0600), as they reach `ask` and `chat`.
+    """
     import uvicorn
 
+    from bot.nlu_endpoint import Endpoint, published
     from nlu.freshness import ensure_model
     from nlu.server import LocalRasaServer
 
-    server = None
-    nlu = settings.nlu
-    if not nlu.url:
-        model = ensure_model(nlu.config, nlu.models_dir, nlu.data_dir, _say)
-        server = LocalRasaServer(model, nlu.port, settings.data_dir / "nlu-server.log")
-        _say(f"Starting the NLU server on {server.url} ...")
-        server.start()
-        asyncio.run(server.wait_until_ready(settings.nlu.startup_timeout_seconds))
-        os.environ["NLU_URL"], os.environ["NLU_AUTH_TOKEN"] = server.url, server.auth_token
-    try:
+    with contextlib.ExitStack() as stack:
+        nlu = settings.nlu
+        if not nlu.url:
+            model = ensure_model(nlu.config, nlu.models_dir, nlu.data_dir, _say)
+            server = LocalRasaServer(model, nlu.port, settings.data_dir / "nlu-server.log")
+            _say(f"Starting the NLU server on {server.url} ...")
+            server.start()
+            stack.callback(server.stop)
+            asyncio.run(server.wait_until_ready(nlu.startup_timeout_seconds))
+            stack.enter_context(
+                published(settings.data_dir, Endpoint(server.url, server.auth_token))
+            )
         _announce_when_up(settings, f"with {workers} workers")
         uvicorn.run(
-            "bot.asgi:create_app",
+            "bot.asgi:create_worker_app",
             factory=True,
             workers=workers,
             host=settings.host,
@@ -257,9 +266,6 @@ def _run_workers(settings: Settings, workers: int) -> int:
             log_level="info",
             access_log=False,
         )
-    finally:
-        if server is not None:
-            server.stop()
     return 0
 
 

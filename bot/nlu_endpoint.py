@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.nlu_client import RasaClient
 from bot.settings import Settings
 from nlu.freshness import ensure_model
-from nlu.server import LocalRasaServer
+from nlu.server import LocalRasaServer, NLUServerError
 
 # Where a running local NLU server leaves its address and token (mode 0600, in the data
 # folder) so that `ventanilla ask` and `chat` use it instead of starting a second one.
@@ -87,6 +87,19 @@ def _publish(data_dir: Path, endpoint: Endpoint) -> Path:
     return path
 
 
+@contextmanager
+def published(data_dir: Path, endpoint: Endpoint) -> Iterator[None]:
+    """Leave the server's address and token in the data folder while it runs, for `ask`,
+    `chat` and the workers of `ventanilla run --workers N` (never in the environment)."""
+    path = _publish(data_dir, endpoint)
+    try:
+        yield
+    finally:
+        with suppress(OSError, ValueError):
+            if json.loads(path.read_text()).get("pid") == os.getpid():
+                path.unlink()
+
+
 async def running_endpoint(settings: Settings) -> Endpoint | None:
     """The local NLU server another command started (and published), if it answers."""
     if settings.nlu.url:
@@ -105,19 +118,27 @@ async def running_endpoint(settings: Settings) -> Endpoint | None:
 
 @asynccontextmanager
 async def nlu_endpoint(
-    settings: Settings, report: Callable[[str], None], reuse_running: bool = False
+    settings: Settings,
+    report: Callable[[str], None],
+    reuse_running: bool = False,
+    only_running: bool = False,
 ) -> AsyncIterator[Endpoint]:
     """The configured NLU_URL; or, with `reuse_running`, a local server already running
-    (`ventanilla run` in another terminal); or a local server started here."""
+    (`ventanilla run` in another terminal); or a local server started here. A worker of
+    `ventanilla run --workers N` (`only_running`) uses the server its parent published."""
     if settings.nlu.url:
         yield Endpoint(settings.nlu.url, settings.nlu.auth_token)
         return
-    if reuse_running:
+    if reuse_running or only_running:
         running = await running_endpoint(settings)
         if running is not None:
             report(f"Using the NLU server running on {running.url}.")
             yield running
             return
+        if only_running:
+            raise NLUServerError(
+                f"the shared NLU server does not answer; see {settings.data_dir / 'nlu-server.log'}"
+            )
     nlu = settings.nlu
     model = ensure_model(nlu.config, nlu.models_dir, nlu.data_dir, report)
     server = LocalRasaServer(
@@ -139,12 +160,7 @@ async def nlu_endpoint(
 
         await server.wait_until_ready(settings.nlu.startup_timeout_seconds, progress)
         report("NLU server ready.")
-        published = _publish(settings.data_dir, endpoint)
-        try:
+        with published(settings.data_dir, endpoint):
             yield endpoint
-        finally:
-            with suppress(OSError):
-                if json.loads(published.read_text()).get("pid") == os.getpid():
-                    published.unlink()
     finally:
         endpoint.stop()

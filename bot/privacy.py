@@ -25,7 +25,7 @@ PLACEHOLDERS = {"changeme", "change-me", "secret", "dev", "development", "xxx"}
 
 def resolve_secret(settings: Settings) -> str:
     """The secret from the environment; in development a generated one kept in the data dir."""
-    value = settings.env.get(SECRET_ENV, "")
+    value = settings.secrets.secret_key
     if value:
         if len(value) < MIN_SECRET_CHARS or value.lower() in PLACEHOLDERS:
             raise SettingsError(

@@ -108,15 +108,19 @@ async def prepare_database(settings: Settings, say: Callable[[str], None]) -> No
 
 @asynccontextmanager
 async def running(
-    settings: Settings, say: Callable[[str], None], reuse_nlu: bool = False
+    settings: Settings,
+    say: Callable[[str], None],
+    reuse_nlu: bool = False,
+    shared_nlu: bool = False,
 ) -> AsyncIterator[Runtime]:
-    """`reuse_nlu`: use a local NLU server another command runs (for `ask` and `chat`)."""
+    """`reuse_nlu`: use a local NLU server another command runs (for `ask` and `chat`);
+    `shared_nlu`: only the one the parent of this worker runs."""
     problems = production_secret_problems(settings)
     if problems:
         raise SettingsError("; ".join(problems))
     async with (
         storage(settings) as (store, engine, protector),
-        nlu_endpoint(settings, say, reuse_running=reuse_nlu) as endpoint,
+        nlu_endpoint(settings, say, reuse_nlu, shared_nlu) as endpoint,
     ):
         repository = ContentRepository(db.sessions(engine))
         content = await published_content(settings, repository, say)
@@ -149,24 +153,24 @@ def staff_alerter(
     settings: Settings, telegram: TelegramChannel | None, metrics: Metrics | None = None
 ) -> StaffAlerter:
     alerts = settings.alerts
-    base = settings.env.get("PUBLIC_BASE_URL", f"http://{settings.host}:{settings.port}")
-    inbox_url = str(alerts.get("public_admin_url") or f"{base.rstrip('/')}/admin/inbox")
+    base = settings.public_base_url or f"http://{settings.host}:{settings.port}"
+    inbox_url = alerts.public_admin_url or f"{base.rstrip('/')}/admin/inbox"
     smtp = None
-    if alerts.get("smtp_host") and alerts.get("email_to"):
+    if alerts.smtp_host and alerts.email_to:
         smtp = SmtpSettings(
-            host=str(alerts["smtp_host"]),
-            port=int(alerts.get("smtp_port", 587)),
-            sender=str(alerts.get("email_from") or "ventanilla@localhost"),
-            recipients=tuple(str(r) for r in alerts["email_to"]),
-            username=settings.env.get("SMTP_USERNAME", ""),
-            password=settings.env.get("SMTP_PASSWORD", ""),
-            starttls=bool(alerts.get("smtp_starttls", True)),
+            host=alerts.smtp_host,
+            port=alerts.smtp_port,
+            sender=alerts.email_from or "ventanilla@localhost",
+            recipients=alerts.email_to,
+            username=alerts.smtp_username,
+            password=alerts.smtp_password,
+            starttls=alerts.smtp_starttls,
         )
     return StaffAlerter(
         inbox_url,
         telegram_send=telegram.send if telegram is not None else None,
-        telegram_chat_id=str(alerts.get("telegram_chat_id") or ""),
+        telegram_chat_id=alerts.telegram_chat_id,
         smtp=smtp,
-        max_per_minute=int(alerts.get("max_per_minute", 5)),
+        max_per_minute=alerts.max_per_minute,
         metrics=metrics,
     )

@@ -66,7 +66,7 @@ def build_app(
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    metrics_token = runtime.settings.env.get("METRICS_TOKEN", "")
+    metrics_token = runtime.settings.secrets.metrics_token
 
     async def metrics(request: Request) -> Response:
         """Prometheus text. Behind a bearer token when METRICS_TOKEN is set; off in production
@@ -104,7 +104,7 @@ def build_app(
     limits = RateLimits.from_settings(settings.limits, runtime.dispatcher.metrics)
     if runtime.dispatcher.handoff_gate is None:
         runtime.dispatcher.handoff_gate = handoff_cooldown(limits)
-    public = urlsplit(settings.env.get("PUBLIC_BASE_URL", ""))
+    public = urlsplit(settings.public_base_url)
     web_config = webchat.WebChatConfig(
         secure_cookie=settings.is_production,
         cookie_max_age=int(settings.handoff_silence_hours * 3600),

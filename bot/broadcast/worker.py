@@ -39,7 +39,7 @@ async def senders(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict
     config = BroadcastConfig.from_settings(settings)
     found: dict[str, Sender] = {"web": WebSender(engine)}
     async with AsyncExitStack() as stack:
-        telegram = TelegramConfig.from_env(settings.env)
+        telegram = TelegramConfig.from_settings(settings)
         if telegram is not None:
             base = telegram.api_base_url.rstrip("/")
             bot = (
@@ -51,7 +51,7 @@ async def senders(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict
             found["telegram"] = TelegramSender(
                 bot, config.telegram_per_second, config.telegram_chat_seconds
             )
-        whatsapp = WhatsAppConfig.from_env(settings.env, settings.whatsapp_template_sid)
+        whatsapp = WhatsAppConfig.from_settings(settings)
         if whatsapp is not None:
             found["whatsapp"] = TwilioSender(whatsapp, config.twilio_per_second)
         yield found

@@ -30,6 +30,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from bot.channels.render import numbered_text
 from bot.channels.sms_text import fit, segments, to_gsm7
 from bot.channels.twilio_common import RecordFailure, TwilioWebhook, create_message, rest_client
+from bot.settings import Settings
 from kernel.normalize import normalize_text
 from kernel.types import (
     ContentStore,
@@ -120,17 +121,18 @@ class SmsConfig:
     api_base_url: str = ""  # tests: where to send what is meant for Twilio's hosts
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], max_segments_per_day: int) -> SmsConfig | None:
-        token, sender = env.get("TWILIO_AUTH_TOKEN", ""), env.get("TWILIO_SMS_FROM", "")
-        if not token or not sender:
+    def from_settings(cls, settings: Settings) -> SmsConfig | None:
+        """The channel's settings, or None when Twilio or its SMS sender is not configured."""
+        twilio = settings.twilio
+        if twilio is None or not twilio.sms_from:
             return None
         return cls(
-            account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
-            auth_token=token,
-            sender=sender,
-            public_base_url=env.get("PUBLIC_BASE_URL", ""),
-            max_segments_per_day=max_segments_per_day,
-            api_base_url=env.get("TWILIO_API_BASE_URL", ""),
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            sender=twilio.sms_from,
+            public_base_url=settings.public_base_url,
+            max_segments_per_day=settings.sms_max_segments_per_day,
+            api_base_url=twilio.api_base_url,
         )
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -31,6 +31,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.channels.telegram_send import send_replies
 from bot.http_limits import clean_text, loads_limited
+from bot.settings import Settings
 from kernel.types import (
     Button,
     ContentStore,
@@ -82,15 +83,16 @@ class TelegramConfig:
     api_base_url: str = ""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> TelegramConfig | None:
-        token = env.get("TELEGRAM_BOT_TOKEN", "")
-        if not token:
+    def from_settings(cls, settings: Settings) -> TelegramConfig | None:
+        """The channel's settings, or None when no bot token is configured."""
+        telegram = settings.telegram
+        if telegram is None:
             return None
         return cls(
-            token=token,
-            webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET", ""),
-            public_base_url=env.get("PUBLIC_BASE_URL", ""),
-            api_base_url=env.get("TELEGRAM_API_BASE_URL", ""),
+            token=telegram.token,
+            webhook_secret=telegram.webhook_secret,
+            public_base_url=settings.public_base_url,
+            api_base_url=telegram.api_base_url,
         )
 
 

@@ -26,6 +26,7 @@ from bot.channels.twilio_common import (
     create_message,
     rest_client,
 )
+from bot.settings import Settings
 from kernel.types import ContentStore, Delivery, Handle, IncomingMessage, MessageKind, Reply
 
 log = logging.getLogger(__name__)
@@ -50,17 +51,18 @@ class WhatsAppConfig:
     api_base_url: str = ""  # tests: where to send what is meant for Twilio's hosts
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], template_sid: str = "") -> WhatsAppConfig | None:
-        token = env.get("TWILIO_AUTH_TOKEN", "")
-        if not token:
+    def from_settings(cls, settings: Settings) -> WhatsAppConfig | None:
+        """The channel's settings, or None when Twilio is not configured."""
+        twilio = settings.twilio
+        if twilio is None:
             return None
         return cls(
-            account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
-            auth_token=token,
-            sender=env.get("TWILIO_WHATSAPP_FROM", ""),
-            public_base_url=env.get("PUBLIC_BASE_URL", ""),
-            template_sid=env.get("TWILIO_TEMPLATE_SID", template_sid),
-            api_base_url=env.get("TWILIO_API_BASE_URL", ""),
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            sender=twilio.whatsapp_from,
+            public_base_url=settings.public_base_url,
+            template_sid=settings.whatsapp_template_sid,
+            api_base_url=twilio.api_base_url,
         )
 
 

@@ -9,7 +9,7 @@ import httpx
 
 from bot.content import FileContentStore
 from bot.runtime import Runtime
-from bot.settings import Settings
+from bot.settings import SecretSettings, Settings
 from bot.web import build_app
 from tests.bot.admin.test_login_security import running_site
 from tests.conftest import sqlite_stack
@@ -55,13 +55,15 @@ def _app(settings: Settings, content: FileContentStore, path: Path):  # type: ig
 def test_metrics_need_the_token_and_are_off_in_production_without_one(
     settings: Settings, content: FileContentStore, tmp_path: Path
 ) -> None:
-    production = dataclasses.replace(settings, mode="production", env={})
+    production = dataclasses.replace(settings, mode="production", secrets=SecretSettings())
     with serve(_app(production, content, tmp_path / "m1.sqlite3")) as url:
         assert httpx.get(f"{url}/metrics").status_code == 404
         hsts = httpx.get(f"{url}/").headers["strict-transport-security"]
         assert hsts.startswith("max-age=")
     token = "metrics-token-" + "t" * 32
-    guarded = dataclasses.replace(settings, mode="production", env={"METRICS_TOKEN": token})
+    guarded = dataclasses.replace(
+        settings, mode="production", secrets=SecretSettings(metrics_token=token)
+    )
     with serve(_app(guarded, content, tmp_path / "m2.sqlite3")) as url:
         chat = httpx.post(f"{url}/api/chat", json={"text": "hola"})
         assert chat.status_code == 200 and "secure" in chat.headers["set-cookie"].lower()
