@@ -124,95 +124,118 @@ async def read_json(request: Request) -> dict[str, object]:
     return body
 
 
-def routes(
-    handle: Callable[[IncomingMessage], Awaitable[EngineResult]],
-    outbox: PendingReplies,
-    limits: RateLimits | None = None,
-    config: WebChatConfig | None = None,
-) -> list[Route]:
-    page = PAGE.read_text(encoding="utf-8")
-    limits = limits or RateLimits()
-    config = config or WebChatConfig()
+class WebChat:
+    """The page and the JSON endpoints; every state-changing request passes `refused` first,
+    and every message passes the abuse limits before the engine sees it."""
 
-    def set_identity(response: Response, identity: str) -> None:
+    def __init__(
+        self,
+        handle: Callable[[IncomingMessage], Awaitable[EngineResult]],
+        outbox: PendingReplies,
+        limits: RateLimits,
+        config: WebChatConfig,
+    ) -> None:
+        self._handle = handle
+        self._outbox = outbox
+        self._limits = limits
+        self._config = config
+        self._page = PAGE.read_text(encoding="utf-8")
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/", self.index),
+            Route("/static/webchat.js", self.script),
+            Route("/api/chat", self.chat, methods=["POST"]),
+            Route("/api/chat/updates", self.updates),
+            Route("/api/chat/updates/ack", self.acknowledge, methods=["POST"]),
+        ]
+
+    def _set_identity(self, response: Response, identity: str) -> None:
         response.set_cookie(
             COOKIE,
             identity,
-            max_age=config.cookie_max_age,
+            max_age=self._config.cookie_max_age,
             httponly=True,
             samesite="strict",
-            secure=config.secure_cookie,
+            secure=self._config.secure_cookie,
             path="/",  # the staff pages read it too: a broadcast test goes to one's own chat
         )
 
-    async def refused(request: Request) -> Response | None:
+    def _refused(self, request: Request) -> Response | None:
         """The checks every state-changing web chat request passes first."""
         if not is_json(request):
             return JSONResponse({"error": "send application/json"}, status_code=415)
-        if not same_origin(request, config.allowed_origins):
+        if not same_origin(request, self._config.allowed_origins):
             return JSONResponse({"error": "cross-origin requests are refused"}, status_code=403)
         return None
 
-    async def index(request: Request) -> Response:
+    async def index(self, request: Request) -> Response:
         """The page; a first visit typed or bookmarked gets its identity here. A link from
         another site does not carry the Strict cookie, so no identity is issued then (it
         would replace the visitor's): the page's first message gets one if needed."""
-        response = HTMLResponse(page)
+        response = HTMLResponse(self._page)
         if identity_of(request) is None and request.headers.get("sec-fetch-site") in (
             None,
             "none",
             "same-origin",
         ):
-            verdict = await limits.hit("web_new_identity_per_ip", client_address(request))
+            verdict = await self._limits.hit("web_new_identity_per_ip", client_address(request))
             if verdict.allowed:
-                set_identity(response, secrets.token_urlsafe(32))
+                self._set_identity(response, secrets.token_urlsafe(32))
         return response
 
-    async def script(_: Request) -> Response:
+    async def script(self, _: Request) -> Response:
         return FileResponse(SCRIPT, media_type="text/javascript; charset=utf-8")
 
-    async def chat(request: Request) -> Response:
-        problem = await refused(request)
-        if problem is not None:
-            return problem
+    async def _identity(self, request: Request) -> tuple[str, bool] | Response:
+        """The visitor's identity and whether it is new, or the 429 that refuses the
+        message: the per-address and per-identity limits apply to every message."""
         address = client_address(request)
         identity = identity_of(request)
         issued = identity is None
         if identity is None:
-            verdict = await limits.hit("web_new_identity_per_ip", address)
+            verdict = await self._limits.hit("web_new_identity_per_ip", address)
             if not verdict.allowed:
                 return too_many(verdict)
             identity = secrets.token_urlsafe(32)
         for name, key in (("web_per_ip", address), ("web_per_identity", identity)):
-            verdict = await limits.hit(name, key)
+            verdict = await self._limits.hit(name, key)
             if not verdict.allowed:
                 return too_many(verdict)
+        return identity, issued
+
+    async def chat(self, request: Request) -> Response:
+        problem = self._refused(request)
+        if problem is not None:
+            return problem
+        checked = await self._identity(request)
+        if isinstance(checked, Response):
+            return checked
+        identity, issued = checked
         try:
             message = to_incoming(identity, await read_json(request))
         except ValueError as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        result = await handle(message)
+        result = await self._handle(message)
         response = JSONResponse(result.as_dict())
         if issued:
-            set_identity(response, identity)
+            self._set_identity(response, identity)
         return response
 
-    async def updates(request: Request) -> Response:
+    async def updates(self, request: Request) -> Response:
         """Replies staff sent from the inbox that the page has not acknowledged yet."""
         identity = identity_of(request)
         if identity is None:
             return JSONResponse({"replies": []})
-        verdict = await limits.hit("web_updates_per_identity", identity)
+        verdict = await self._limits.hit("web_updates_per_identity", identity)
         if not verdict.allowed:
             return too_many(verdict)
-        waiting = await outbox.pending(identity)
-        return JSONResponse(
-            {"replies": [{"id": i, "text": t, "buttons": []} for i, t in waiting]}
-        )
+        waiting = await self._outbox.pending(identity)
+        return JSONResponse({"replies": [{"id": i, "text": t, "buttons": []} for i, t in waiting]})
 
-    async def acknowledge(request: Request) -> Response:
+    async def acknowledge(self, request: Request) -> Response:
         """The page has shown replies up to `up_to`; only then do they leave the outbox."""
-        problem = await refused(request)
+        problem = self._refused(request)
         if problem is not None:
             return problem
         identity = identity_of(request)
@@ -224,12 +247,13 @@ def routes(
             return JSONResponse({"error": str(exc)}, status_code=400)
         if not isinstance(up_to, int) or isinstance(up_to, bool):
             return JSONResponse({"error": "up_to must be a reply id"}, status_code=400)
-        return JSONResponse({"removed": await outbox.acknowledge(identity, up_to)})
+        return JSONResponse({"removed": await self._outbox.acknowledge(identity, up_to)})
 
-    return [
-        Route("/", index),
-        Route("/static/webchat.js", script),
-        Route("/api/chat", chat, methods=["POST"]),
-        Route("/api/chat/updates", updates),
-        Route("/api/chat/updates/ack", acknowledge, methods=["POST"]),
-    ]
+
+def routes(
+    handle: Callable[[IncomingMessage], Awaitable[EngineResult]],
+    outbox: PendingReplies,
+    limits: RateLimits | None = None,
+    config: WebChatConfig | None = None,
+) -> list[Route]:
+    return WebChat(handle, outbox, limits or RateLimits(), config or WebChatConfig()).routes()
