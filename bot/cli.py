@@ -270,7 +270,7 @@ def _run_workers(settings: Settings, workers: int) -> int:
 
 
 def cmd_content_import(settings: Settings, _: argparse.Namespace) -> int:
-    from bot.content_db import ContentRepository
+    from bot.db.content import ContentRepository
     from bot.db.engine import sessions
     from bot.runtime import storage
 
@@ -287,7 +287,7 @@ def cmd_content_import(settings: Settings, _: argparse.Namespace) -> int:
 
 
 def cmd_content_export(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.content_db import ContentRepository
+    from bot.db.content import ContentRepository
     from bot.db.engine import sessions
     from bot.runtime import storage
 

@@ -17,8 +17,8 @@ from bot.alerts import SmtpSettings, StaffAlerter
 from bot.broadcast.flow import build_flow
 from bot.channels.telegram import TelegramChannel
 from bot.content import FileContentStore
-from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
+from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.db.write_behind import WriteBehindStore

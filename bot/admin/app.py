@@ -41,7 +41,7 @@ from bot.admin.security import (
 )
 from bot.channels.render import numbered_text
 from bot.content import FileContentStore, bundle_from_texts
-from bot.content_db import ContentRepository, DbContentStore, dump_entry, unified_diff
+from bot.db.content import ContentRepository, DbContentStore, dump_entry, unified_diff
 from bot.db.inbox import Inbox
 from bot.db.models import Message, TrainingExample
 from bot.db.store import SqlStore

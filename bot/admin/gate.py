@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.content import MAX_TITLE_CHARS, FileContentStore, bundle_from_texts
-from bot.content_db import ContentRepository, Version
 from bot.content_rules import text_problems
+from bot.db.content import ContentRepository, Version
 from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
 from bot.settings import Settings

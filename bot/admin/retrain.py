@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.content_db import ContentRepository
+from bot.db.content import ContentRepository
 from bot.db.models import RetrainJob, TrainingExample, utcnow
 from bot.nlu_client import RasaClient
 from bot.nlu_endpoint import Endpoint

@@ -1,7 +1,7 @@
 """Telegram message ids kept for "/borrar_chat", under the person's keyed hash.
 
 The chat id itself is never stored: it comes with every update and is only
-hashed here. Erasure (`SqlStore.forget`) and the purge reach this table too.
+hashed here. Erasure and the purge (`bot.db.retention`) reach this table too.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import HandoffTicket, Message, utcnow
-from bot.db.store import current_conversation
+from bot.db.state_log import current_conversation
 from bot.privacy import Protector
 
 URGENCY_ORDER = case({"critical": 0, "high": 1, "normal": 2}, value=HandoffTicket.urgency, else_=3)

@@ -1,7 +1,7 @@
 """What the SMS channel must remember per sender, in the database so every worker agrees.
 
 Rows are found by the keyed hash of ("sms", number); erasing a person and the
-retention purge reach this table too (`SqlStore.forget` and `SqlStore.purge`).
+retention purge reach this table too (`bot.db.retention`).
 """
 
 from __future__ import annotations

@@ -1,514 +1,70 @@
-"""The database-backed StateStore: per-user state, the message log, handoffs, idempotency,
-erasure and the retention purge."""
+"""The database-backed store the dispatcher talks to, built from one part per job.
+
+`StateLog` (state, idempotency, message log), `Tickets` (handoffs) and `Retention`
+(erasure, purge) each own their tables and can be built and tested alone; this
+class only puts them behind the one object the dispatcher, the write-behind queue
+and the staff pages are given, so they need not know how storage is divided.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
-from collections import Counter
-from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db import statements as sql
-from bot.db.batching import GroupCommit
-from bot.db.erasure import checkpoint, erase_copies
-from bot.db.models import (
-    ChatMessageId,
-    Conversation,
-    DailyCount,
-    DeliveryFailure,
-    HandoffTicket,
-    Message,
-    ProcessedMessage,
-    SmsLedger,
-    Subscriber,
-    SubscriptionTopic,
-    User,
-    WebOutboxMessage,
-    utcnow,
-)
+from bot.db.retention import PurgeResult, Retention
+from bot.db.state_log import StateLog
+from bot.db.tickets import Tickets
 from bot.privacy import Protector
-from kernel.types import EngineResult, HandoffRequest, IncomingMessage, Urgency, UserState
-
-CONVERSATION_GAP = dt.timedelta(hours=6)
-CHAT_IDS_USEFUL_FOR = dt.timedelta(hours=48)
-
-
-def still_current(last_message_at: dt.datetime, now: dt.datetime) -> bool:
-    """After a long gap a person's next message starts a new conversation for staff."""
-    return now - last_message_at <= CONVERSATION_GAP
-
-
-REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
-
-
-async def current_conversation(
-    session: AsyncSession, user_id: int, channel: str, now: dt.datetime
-) -> Conversation:
-    """The person's conversation, or a new one after a long gap: how staff read exchanges."""
-    conversation = (
-        await session.execute(
-            select(Conversation)
-            .where(Conversation.user_id == user_id)
-            .order_by(Conversation.last_message_at.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-    if conversation is None or not still_current(conversation.last_message_at, now):
-        conversation = Conversation(user_id=user_id, channel=channel)
-        session.add(conversation)
-        await session.flush()
-    conversation.last_message_at = now
-    return conversation
-
-
-def storable(text: str) -> str:
-    """Text any database accepts: people send binary junk, and PostgreSQL refuses NUL
-    bytes while both databases refuse unpaired surrogates, either of which would
-    otherwise fail the whole batch it is written with."""
-    cleaned = text.encode("utf-8", "replace").decode("utf-8")
-    return cleaned.replace("\x00", "\ufffd")
-
-
-def new_reference() -> str:
-    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
-
-
-@dataclass(frozen=True)
-class PurgeResult:
-    messages_deleted: int
-    counted_days: int
-    processed_ids_deleted: int
-
-
-def _state_from(row: Any, now: dt.datetime) -> UserState:
-    if row is None:
-        return UserState()
-    idle = 0.0
-    if row.reference is not None:
-        idle = (now - (row.last_activity_at or row.created_at)).total_seconds()
-    return UserState(
-        language=row.language,
-        language_locked=bool(row.language_locked),
-        last_options=[o for o in (row.last_options or "").split(",") if o],
-        pending_action=row.pending_action,
-        privacy_notice_shown=row.privacy_notice_at is not None,
-        proactive_opt_out=bool(row.proactive_opt_out),
-        open_ticket=row.reference,
-        ticket_idle_seconds=idle,
-        with_human=bool(row.with_human) and row.reference is not None,
-        discreet=bool(row.discreet),
-    )
+from kernel.types import EngineResult, HandoffRequest, IncomingMessage, UserState
 
 
 class SqlStore:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], protector: Protector) -> None:
-        self._sessions = sessions
-        self._protector = protector
-        # The per-message path uses Core statements on the engine behind the sessions.
-        self._engine: AsyncEngine = sessions.kw["bind"]
-        self._upserts = sql.DialectStatements(self._engine)
-        self._first_seen = GroupCommit(self._insert_first_seen)
-        self._states = GroupCommit(self._load_states)
+        self.log = StateLog(sessions, protector)
+        self.tickets = Tickets(sessions, protector)
+        self.retention = Retention(sessions, protector)
 
-    async def _user(self, session: AsyncSession, channel: str, user_id: str) -> User | None:
-        user_hash = self._protector.user_hash(channel, user_id)
-        found = await session.execute(
-            select(User).where(User.channel == channel, User.user_hash == user_hash)
-        )
-        return found.scalar_one_or_none()
-
-    async def _user_or_new(self, session: AsyncSession, channel: str, user_id: str) -> User:
-        user = await self._user(session, channel, user_id)
-        if user is not None:
-            return user
-        try:
-            async with session.begin_nested():
-                user = User(channel=channel, user_hash=self._protector.user_hash(channel, user_id))
-                session.add(user)
-                await session.flush()
-            return user
-        except IntegrityError:
-            # Another worker created the same person a moment ago: use that row.
-            existing = await self._user(session, channel, user_id)
-            assert existing is not None
-            return existing
-
+    # -- state and message log ------------------------------------------------
     async def load(self, channel: str, user_id: str) -> UserState:
-        return await self._states.submit((channel, self._protector.user_hash(channel, user_id)))
+        return await self.log.load(channel, user_id)
 
-    async def _load_states(self, people: list[tuple[str, str]]) -> list[UserState]:
-        """One statement for many people: their state and open ticket, if any."""
-        async with self._engine.connect() as connection:
-            rows = await connection.execute(
-                sql.LOAD_STATES, {"hashes": sorted({user_hash for _, user_hash in people})}
-            )
-            # Ordered by ticket id: the newest open ticket's row wins.
-            found = {(row.channel, row.user_hash): row for row in rows}
-        now = utcnow()
-        # A fresh state per request: two messages of one person may share a batch.
-        return [_state_from(found.get(person), now) for person in people]
+    async def first_time_seen(self, channel: str, message_id: str) -> bool:
+        return await self.log.first_time_seen(channel, message_id)
 
     async def record(
         self, message: IncomingMessage, state: UserState, result: EngineResult
     ) -> None:
-        await self.persist_many([(message, state, result)])
+        await self.log.record(message, state, result)
 
     async def persist_many(
         self, items: list[tuple[IncomingMessage, UserState, EngineResult]]
     ) -> None:
-        """State and message log of many exchanges in one transaction of five statements.
-
-        Core statements, not ORM objects: this runs for every message, and the ORM's
-        per-object bookkeeping cost more than the database itself.
-        """
-        if not items:
-            return
-        now = utcnow()
-        states: dict[tuple[str, str], UserState] = {}
-        person: list[tuple[str, str]] = []
-        for message, state, _ in items:
-            key = (message.channel, self._protector.user_hash(message.channel, message.user_id))
-            states[key] = state  # the latest state of a person wins
-            person.append(key)
-        async with self._engine.begin() as connection:
-            user_ids = await self._upsert_users(connection, states, now)
-            conversations = await self._touch_conversations(connection, user_ids, now)
-            rows: list[dict[str, Any]] = []
-            for key, (message, _, result) in zip(person, items, strict=True):
-                common = {
-                    "conversation_id": conversations[key],
-                    "user_id": user_ids[key],
-                    "channel": message.channel,
-                    "language": result.language or None,
-                    "created_at": now,
-                }
-                rows.append(
-                    {
-                        **common,
-                        "direction": "in",
-                        "text": storable(message.text) or f"[{message.kind.value}]",
-                        "intent": result.intent,
-                        "confidence": result.confidence,
-                        "route": result.route,
-                        "answer_key": None,
-                    }
-                )
-                rows.extend(
-                    {
-                        **common,
-                        "direction": "out",
-                        "text": storable(reply.text),
-                        "intent": None,
-                        "confidence": None,
-                        "route": None,
-                        "answer_key": reply.content_key,
-                    }
-                    for reply in result.replies
-                )
-            await connection.execute(sql.INSERT_MESSAGES, rows)
-            await connection.execute(
-                sql.TOUCH_TICKETS, {"ids": list(user_ids.values()), "now": now}
-            )
-
-    async def _upsert_users(
-        self,
-        connection: AsyncConnection,
-        states: dict[tuple[str, str], UserState],
-        now: dt.datetime,
-    ) -> dict[tuple[str, str], int]:
-        rows = [
-            {
-                "channel": channel,
-                "user_hash": user_hash,
-                "language": state.language,
-                "language_locked": state.language_locked,
-                "last_options": ",".join(state.last_options),
-                "pending_action": state.pending_action,
-                "with_human": state.with_human,
-                "discreet": state.discreet,
-                "proactive_opt_out": state.proactive_opt_out,
-                "privacy_notice_at": now if state.privacy_notice_shown else None,
-                "last_inbound_at": now,
-                "created_at": now,
-            }
-            for (channel, user_hash), state in states.items()
-        ]
-        found = (await connection.execute(self._upserts.upsert_user, rows)).all()
-        return {(str(row.channel), str(row.user_hash)): int(row.id) for row in found}
-
-    async def _touch_conversations(
-        self, connection: AsyncConnection, user_ids: dict[tuple[str, str], int], now: dt.datetime
-    ) -> dict[tuple[str, str], int]:
-        """Each person's current conversation, starting a new one after a long gap."""
-        found = await connection.execute(sql.NEWEST_CONVERSATIONS, {"ids": list(user_ids.values())})
-        current = {row.user_id: row.id for row in found if still_current(row.last_message_at, now)}
-        keys_of = {user_id: key for key, user_id in user_ids.items()}
-        missing = [user_id for user_id in user_ids.values() if user_id not in current]
-        if missing:
-            created = await connection.execute(
-                sql.NEW_CONVERSATION,
-                [
-                    {
-                        "user_id": user_id,
-                        "channel": keys_of[user_id][0],
-                        "started_at": now,
-                        "last_message_at": now,
-                    }
-                    for user_id in missing
-                ],
-            )
-            current.update({row.user_id: row.id for row in created})
-        touched = [current[u] for u in user_ids.values() if u not in missing]
-        if touched:
-            await connection.execute(sql.TOUCH_CONVERSATIONS, {"ids": touched, "now": now})
-        return {key: current[user_id] for key, user_id in user_ids.items()}
-
-    async def first_time_seen(self, channel: str, message_id: str) -> bool:
-        # Platform ids can embed a chat id or phone number: keep only a keyed hash.
-        return await self._first_seen.submit(
-            (channel, self._protector.user_hash(channel, message_id))
-        )
-
-    async def _insert_first_seen(self, keys: list[tuple[str, str]]) -> list[bool]:
-        """`INSERT ... ON CONFLICT DO NOTHING RETURNING` tells which ids are new."""
-        now = utcnow()
-        rows = [{"channel": c, "message_id": k, "created_at": now} for c, k in sorted(set(keys))]
-        async with self._engine.begin() as connection:
-            inserted = await connection.execute(self._upserts.insert_first_seen, rows)
-            new = {(str(c), str(k)) for c, k in inserted.all()}
-        answers: list[bool] = []
-        for key in keys:
-            answers.append(key in new)
-            new.discard(key)  # the same id twice in one batch: only its first copy is new
-        return answers
-
-    async def _open_ticket(self, session: AsyncSession, user_id: int) -> HandoffTicket | None:
-        found = await session.execute(
-            select(HandoffTicket)
-            .where(HandoffTicket.user_id == user_id, HandoffTicket.status == "open")
-            .order_by(HandoffTicket.id.desc())
-            .limit(1)
-        )
-        return found.scalar_one_or_none()
-
-    async def open_handoff(
-        self, message: IncomingMessage, request: HandoffRequest
-    ) -> tuple[str, bool]:
-        order = [u.value for u in Urgency]
-        async with self._sessions.begin() as session:
-            user = await self._user_or_new(session, message.channel, message.user_id)
-            ticket = await self._open_ticket(session, user.id)
-            if ticket is not None:
-                if order.index(request.urgency.value) > order.index(ticket.urgency):
-                    ticket.urgency, ticket.reason = request.urgency.value, request.reason
-                ticket.last_activity_at = utcnow()
-                return ticket.reference, False
-            reference = new_reference()
-            session.add(
-                HandoffTicket(
-                    user_id=user.id,
-                    channel=message.channel,
-                    reference=reference,
-                    urgency=request.urgency.value,
-                    reason=request.reason,
-                    reply_address=self._protector.seal(message.user_id),
-                    last_activity_at=utcnow(),
-                )
-            )
-            return reference, True
-
-    async def open_ticket_reference(self, channel: str, user_id: str) -> str | None:
-        async with self._sessions() as session:
-            user = await self._user(session, channel, user_id)
-            if user is None:
-                return None
-            found = await session.execute(
-                select(HandoffTicket.reference).where(
-                    HandoffTicket.user_id == user.id, HandoffTicket.status == "open"
-                )
-            )
-            return found.scalar_one_or_none()
-
-    async def close_handoff(self, reference: str, outcome: str) -> None:
-        """Closing drops the encrypted address: nothing is kept that could reach the person."""
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(HandoffTicket)
-                .where(HandoffTicket.reference == reference)
-                .values(status="closed", outcome=outcome, closed_at=utcnow(), reply_address=None)
-            )
+        await self.log.persist_many(items)
 
     async def contact_state(self, channel: str, user_id: str) -> tuple[dt.datetime | None, bool]:
-        """When the person last wrote, and whether they refused proactive messages."""
-        async with self._sessions() as session:
-            user = await self._user(session, channel, user_id)
-            if user is None:
-                return None, False
-            return user.last_inbound_at, user.proactive_opt_out
+        return await self.log.contact_state(channel, user_id)
 
     async def record_delivery_failure(
         self, channel: str, message_sid: str, status: str, error_code: str | None
     ) -> None:
-        async with self._sessions.begin() as session:
-            session.add(
-                DeliveryFailure(
-                    channel=channel,
-                    message_sid=message_sid[:64],
-                    status=status[:32],
-                    error_code=(error_code or None) and error_code[:16],
-                )
-            )
+        await self.log.record_delivery_failure(channel, message_sid, status, error_code)
 
+    # -- handoff tickets --------------------------------------------------------
+    async def open_handoff(
+        self, message: IncomingMessage, request: HandoffRequest
+    ) -> tuple[str, bool]:
+        return await self.tickets.open_handoff(message, request)
+
+    async def open_ticket_reference(self, channel: str, user_id: str) -> str | None:
+        return await self.tickets.open_ticket_reference(channel, user_id)
+
+    async def close_handoff(self, reference: str, outcome: str) -> None:
+        await self.tickets.close_handoff(reference, outcome)
+
+    # -- erasure and retention --------------------------------------------------
     async def forget(self, channel: str, user_id: str) -> None:
-        try:
-            async with self._sessions.begin() as session:
-                user_hash = self._protector.user_hash(channel, user_id)
-                await session.execute(
-                    delete(WebOutboxMessage).where(WebOutboxMessage.user_hash == user_hash)
-                )
-                # Alert subscriptions and their encrypted address (bot/db/subscriptions.py).
-                subscribers = select(Subscriber.id).where(
-                    Subscriber.channel == channel,
-                    Subscriber.user_hash == self._protector.user_hash(channel, user_id),
-                )
-                await session.execute(
-                    delete(SubscriptionTopic).where(SubscriptionTopic.subscriber_id.in_(subscribers))
-                )
-                await session.execute(
-                    delete(Subscriber).where(
-                        Subscriber.channel == channel,
-                        Subscriber.user_hash == self._protector.user_hash(channel, user_id),
-                    )
-                )
-                await session.execute(delete(SmsLedger).where(SmsLedger.user_hash == user_hash))
-                await session.execute(
-                    delete(ChatMessageId).where(ChatMessageId.user_hash == user_hash)
-                )
-                user = await self._user(session, channel, user_id)
-                if user is None:
-                    return
-                texts = await session.execute(
-                    select(Message.text).where(
-                        Message.user_id == user.id,
-                        Message.direction == "in",
-                        Message.text.is_not(None),
-                    )
-                )
-                await erase_copies(session, (str(t) for t in texts.scalars()))
-                # Explicit deletes in dependency order: SQLite enforces cascades only with
-                # the pragma.
-                await session.execute(delete(Message).where(Message.user_id == user.id))
-                await session.execute(delete(HandoffTicket).where(HandoffTicket.user_id == user.id))
-                await session.execute(delete(Conversation).where(Conversation.user_id == user.id))
-                await session.execute(delete(User).where(User.id == user.id))
-        finally:
-            await checkpoint(self._sessions)  # also when nothing but the outbox was kept
+        await self.retention.forget(channel, user_id)
 
     async def purge(self, retention_days: int, now: dt.datetime | None = None) -> PurgeResult:
-        """Fold messages past retention into anonymous daily counts, then delete them."""
-        cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
-        async with self._sessions.begin() as session:
-            rows = await session.execute(
-                select(
-                    Message.created_at,
-                    Message.channel,
-                    Message.language,
-                    Message.direction,
-                    Message.intent,
-                    Message.answer_key,
-                    Message.route,
-                ).where(Message.created_at < cutoff)
-            )
-            grouped = Counter(
-                (
-                    when.date(),
-                    channel,
-                    language or "",
-                    direction,
-                    intent or answer or "",
-                    route or "",
-                )
-                for when, channel, language, direction, intent, answer, route in rows.all()
-            )
-            days: set[dt.date] = set()
-            for (when, channel, language, direction, intent, route), count in grouped.items():
-                days.add(when)
-                existing = (
-                    await session.execute(
-                        select(DailyCount).where(
-                            DailyCount.day == when,
-                            DailyCount.channel == channel,
-                            DailyCount.language == language,
-                            DailyCount.direction == direction,
-                            DailyCount.intent == intent,
-                            DailyCount.route == route,
-                        )
-                    )
-                ).scalar_one_or_none()
-                if existing is None:
-                    session.add(
-                        DailyCount(
-                            day=when,
-                            channel=channel,
-                            language=language,
-                            direction=direction,
-                            intent=intent,
-                            route=route,
-                            count=count,
-                        )
-                    )
-                else:
-                    existing.count += count
-            old_texts = await session.execute(
-                select(Message.text).where(
-                    Message.created_at < cutoff,
-                    Message.direction == "in",
-                    Message.text.is_not(None),
-                )
-            )
-            await erase_copies(session, (str(t) for t in old_texts.scalars()))
-            await session.execute(
-                update(HandoffTicket)
-                .where(HandoffTicket.status == "closed", HandoffTicket.closed_at < cutoff)
-                .values(notes=None)
-            )
-            deleted = await session.execute(delete(Message).where(Message.created_at < cutoff))
-            processed = await session.execute(
-                delete(ProcessedMessage).where(ProcessedMessage.created_at < cutoff)
-            )
-            await session.execute(
-                delete(WebOutboxMessage).where(WebOutboxMessage.created_at < cutoff)
-            )
-            # Telegram lets a bot delete messages for 48 hours: older ids are useless.
-            await session.execute(
-                delete(ChatMessageId).where(
-                    ChatMessageId.sent_at < (now or utcnow()) - CHAT_IDS_USEFUL_FOR
-                )
-            )
-            # An SMS sender's STOP outlives retention (it must be honoured until START);
-            # the rest of a long answer and the day's count do not.
-            await session.execute(
-                delete(SmsLedger).where(SmsLedger.updated_at < cutoff, ~SmsLedger.stopped)
-            )
-            await session.execute(
-                update(SmsLedger)
-                .where(SmsLedger.updated_at < cutoff)
-                .values(more="", more_preview="", segments=0, day=None)
-            )
-            await session.execute(
-                delete(Conversation).where(
-                    Conversation.last_message_at < cutoff,
-                    ~Conversation.id.in_(select(Message.conversation_id)),
-                )
-            )
-        await checkpoint(self._sessions)
-        return PurgeResult(
-            messages_deleted=int(getattr(deleted, "rowcount", 0) or 0),
-            counted_days=len(days),
-            processed_ids_deleted=int(getattr(processed, "rowcount", 0) or 0),
-        )
+        return await self.retention.purge(retention_days, now)

@@ -18,8 +18,8 @@ from bot.admin.app import AdminDeps, build_admin
 from bot.alerts import StaffAlerter
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
 from bot.content import load_bundle
-from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
+from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.db.web_outbox import WebOutbox

@@ -18,9 +18,9 @@ from bot.admin.accounts import Accounts, Role
 from bot.admin.app import AdminDeps, build_admin
 from bot.broadcast.runner import BroadcastRunner
 from bot.broadcast.senders import TelegramSender, WebSender
-from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
 from bot.db.broadcasts import BroadcastJobs
+from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.models import AuditEvent
 from bot.db.store import SqlStore

@@ -21,8 +21,8 @@ from argon2 import PasswordHasher
 
 from bot.admin.accounts import Accounts, Role
 from bot.admin.app import AdminDeps, build_admin
-from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
+from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.models import StaffUser
 from bot.db.store import SqlStore

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.admin.retrain import Retrainer
-from bot.content_db import ContentRepository
 from bot.db import engine as db
+from bot.db.content import ContentRepository
 from bot.nlu_client import RasaClient
 from bot.nlu_endpoint import Endpoint
 from bot.settings import Settings

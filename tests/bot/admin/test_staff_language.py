@@ -16,8 +16,8 @@ from starlette.routing import Mount
 from bot.admin import i18n
 from bot.admin.accounts import Accounts, Role
 from bot.admin.app import AdminDeps, build_admin
-from bot.content_db import ContentRepository, DbContentStore
 from bot.db import engine as db
+from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.nlu_client import RasaClient

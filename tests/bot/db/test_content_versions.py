@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.content_db import ContentRepository, DbContentStore, dump_entry, unified_diff
 from bot.db import engine as db
+from bot.db.content import ContentRepository, DbContentStore, dump_entry, unified_diff
 from bot.settings import Settings
 
 
