@@ -19,9 +19,10 @@ from bot.broadcast.config import BroadcastConfig
 from bot.broadcast.runner import announcement
 from bot.broadcast.senders import Result, WebSender
 from bot.broadcast.topics import Topics
+from bot.channels import telegram, webchat, whatsapp
 from bot.channels.webchat import identity_of
 from bot.db.broadcasts import ApprovalError, BroadcastJobs, Job, Progress
-from bot.db.subscriptions import WEB, Recipient, Subscriptions
+from bot.db.subscriptions import Recipient, Subscriptions
 from bot.privacy import Protector
 
 MAX_TEXT_CHARS = 1200  # with the footer, one message on every channel (WhatsApp: 1,600)
@@ -30,7 +31,10 @@ EL_SALVADOR = dt.timezone(dt.timedelta(hours=-6))
 
 def _eta_seconds(left: dict[str, int], config: BroadcastConfig) -> float:
     """Lanes run side by side, so the slowest channel decides."""
-    rates = {"telegram": config.telegram_per_second, "whatsapp": config.twilio_per_second}
+    rates = {
+        telegram.CHANNEL: config.telegram_per_second,
+        whatsapp.CHANNEL: config.twilio_per_second,
+    }
     return max((n / rates[c] for c, n in left.items() if c in rates and n), default=0.0)
 
 
@@ -125,7 +129,8 @@ def broadcast_routes(ctx: PageContext) -> list[Route]:
             return RedirectResponse(f"/admin/broadcasts/{job.id}?error=no_chat", 303)
         sender = WebSender(engine)
         for language in deps.settings.languages:
-            recipient = Recipient(0, WEB, protector.user_hash(WEB, chat_id), None, language, None)
+            web = webchat.CHANNEL
+            recipient = Recipient(0, web, protector.user_hash(web, chat_id), None, language, None)
             outcome = await sender.send(recipient, announcement(job, language, deps.content))
             if outcome.result is not Result.SENT:
                 return RedirectResponse(f"/admin/broadcasts/{job.id}?error=test_failed", 303)

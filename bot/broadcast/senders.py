@@ -26,7 +26,9 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.response import Response as TwilioResponse
 from twilio.rest import Client
 
+from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.twilio_common import RedirectingHttpClient
+from bot.channels.webchat import CHANNEL as WEB
 from bot.channels.whatsapp import SESSION_WINDOW, WhatsAppConfig
 from bot.db.models import WebOutboxMessage, utcnow
 from bot.db.subscriptions import Recipient
@@ -88,7 +90,7 @@ class TelegramSender:
                 self._last_by_chat[chat_id] = time.monotonic()
                 try:
                     await self._bot.send_message(chat_id=chat_id, text=text)
-                    return Outcome(Result.SENT, "telegram")
+                    return Outcome(Result.SENT, TELEGRAM)
                 except RetryAfter as exc:
                     wait = exc.retry_after
                     seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else wait
@@ -192,4 +194,4 @@ class WebSender:
                 insert(_OUTBOX),
                 {"user_hash": recipient.user_hash, "text": text, "created_at": utcnow()},
             )
-        return Outcome(Result.SENT, "web")
+        return Outcome(Result.SENT, WEB)

@@ -20,7 +20,10 @@ from telegram import Bot
 from bot.broadcast.config import BroadcastConfig
 from bot.broadcast.runner import BroadcastRunner
 from bot.broadcast.senders import Sender, TelegramSender, TwilioSender, WebSender
+from bot.channels.telegram import CHANNEL as TELEGRAM
 from bot.channels.telegram import TelegramConfig
+from bot.channels.webchat import CHANNEL as WEB
+from bot.channels.whatsapp import CHANNEL as WHATSAPP
 from bot.channels.whatsapp import WhatsAppConfig
 from bot.db import engine as db
 from bot.db.broadcasts import BroadcastJobs
@@ -37,7 +40,7 @@ log = logging.getLogger(__name__)
 async def senders(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict[str, Sender]]:
     """A sender for every channel the environment enables, and the web chat always."""
     config = BroadcastConfig.from_settings(settings)
-    found: dict[str, Sender] = {"web": WebSender(engine)}
+    found: dict[str, Sender] = {WEB: WebSender(engine)}
     async with AsyncExitStack() as stack:
         telegram = TelegramConfig.from_settings(settings)
         if telegram is not None:
@@ -48,12 +51,12 @@ async def senders(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict
                 else Bot(telegram.token)
             )
             await stack.enter_async_context(bot)
-            found["telegram"] = TelegramSender(
+            found[TELEGRAM] = TelegramSender(
                 bot, config.telegram_per_second, config.telegram_chat_seconds
             )
         whatsapp = WhatsAppConfig.from_settings(settings)
         if whatsapp is not None:
-            found["whatsapp"] = TwilioSender(whatsapp, config.twilio_per_second)
+            found[WHATSAPP] = TwilioSender(whatsapp, config.twilio_per_second)
         yield found
 
 

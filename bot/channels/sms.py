@@ -340,4 +340,4 @@ class SmsChannel:
         finally:
             if sent:
                 await self._ledger.save(to, account)
-        return Delivery(True, "sms", f"{sent} SMS sent")
+        return Delivery(True, CHANNEL, f"{sent} SMS sent")

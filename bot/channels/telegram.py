@@ -350,7 +350,7 @@ class TelegramChannel:
         except TelegramError as exc:
             return Delivery(False, "not_sent", f"Telegram refused the message ({exc.message})")
         await self._remember(chat_id, sent)
-        return Delivery(True, "telegram")
+        return Delivery(True, CHANNEL)
 
     def routes(self) -> list[Route]:
         secret = self.config.webhook_secret.encode()

@@ -13,10 +13,10 @@ from typing import cast
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.telegram import CHANNEL
 from bot.db.models import ChatMessageId, utcnow
 from bot.privacy import Protector
 
-CHANNEL = "telegram"
 IDS = cast(Table, ChatMessageId.__table__)
 
 

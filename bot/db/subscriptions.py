@@ -14,10 +14,10 @@ from typing import Any, cast
 from sqlalchemy import Row, Select, Table, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.channels import webchat
 from bot.db.models import Subscriber, SubscriptionTopic, User, utcnow
 from bot.privacy import Protector
 
-WEB = "web"  # the web chat page collects announcements by hash: no address is kept
 _SUBSCRIBERS = cast(Table, Subscriber.__table__)
 _TOPICS = cast(Table, SubscriptionTopic.__table__)
 _USERS = cast(Table, User.__table__)
@@ -54,7 +54,8 @@ class Subscriptions:
     ) -> list[str]:
         """Add topics to the person's subscription; returns every topic they now have."""
         user_hash = self._protector.user_hash(channel, user_id)
-        address = None if channel == WEB else self._protector.seal(user_id)
+        # The web chat page collects announcements by hash: no address is kept.
+        address = None if channel == webchat.CHANNEL else self._protector.seal(user_id)
         async with self._engine.begin() as connection:
             subscriber_id = await self._id(connection, channel, user_hash)
             if subscriber_id is None:
