@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.content import FileContentStore
 from bot.dispatcher import Dispatcher
+from bot.memory_state import InMemoryStateStore
 from bot.metrics import Metrics
 from bot.office_hours import OfficeHours
 from bot.settings import Settings
 from bot.text_resources import TextResources, load_text_resources
 from handlers.rules import EngineConfig
-from kernel.types import ContentStore, IntentClassifier, StateStore
+from kernel.types import ContentStore, Handle, IntentClassifier, StateStore
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -62,3 +64,15 @@ def build_dispatcher(
         metrics=metrics,
         office_hours=OfficeHours.parse(settings.office_hours),
     )
+
+
+def engine_over(
+    settings: Settings, classifier: IntentClassifier
+) -> Callable[[ContentStore], Handle]:
+    """Engines over content that is not live yet, for the staff pages' test gate: the same
+    classifier and rules, state kept in memory only (gate questions are no one's chat)."""
+
+    def handle_with(content: ContentStore) -> Handle:
+        return build_dispatcher(settings, classifier, InMemoryStateStore(), content).handle
+
+    return handle_with

@@ -23,7 +23,7 @@ from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.db.write_behind import WriteBehindStore
 from bot.dispatcher import Dispatcher
-from bot.engine import build_dispatcher
+from bot.engine import build_dispatcher, engine_over
 from bot.metrics import Metrics
 from bot.nlu_client import RasaClient
 from bot.nlu_endpoint import Endpoint, nlu_endpoint
@@ -72,7 +72,8 @@ async def published_content(
 
 def admin_app(runtime: Runtime, outbound: Outbound) -> Starlette:
     """The staff pages, wired to this runtime's database, content and NLU."""
-    from bot.admin.app import AdminDeps, build_admin
+    from bot.admin.app import build_admin
+    from bot.admin.context import AdminDeps
     from bot.admin.retrain import Retrainer
 
     assert runtime.repository is not None and runtime.classifier is not None
@@ -89,7 +90,7 @@ def admin_app(runtime: Runtime, outbound: Outbound) -> Starlette:
             sessions=sessions,
             repository=runtime.repository,
             content=runtime.content,
-            classifier=runtime.classifier,
+            engine_for=engine_over(runtime.settings, runtime.classifier),
             retrainer=retrainer,
             secret=resolve_secret(runtime.settings),
             inbox=Inbox(sessions, runtime.protector),

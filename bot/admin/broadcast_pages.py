@@ -14,7 +14,7 @@ from starlette.routing import Route
 from bot.admin.accounts import Staff
 from bot.admin.context import PageContext
 from bot.admin.i18n import gettext as _
-from bot.admin.security import checked_form, requires
+from bot.admin.security import checked_form
 from bot.broadcast.config import BroadcastConfig
 from bot.broadcast.runner import announcement
 from bot.broadcast.senders import Result, WebSender
@@ -49,119 +49,129 @@ def _send_at(value: str) -> dt.datetime | None:
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def broadcast_routes(ctx: PageContext) -> list[Route]:
-    deps, render, audit = ctx.deps, ctx.render, ctx.audit
-    engine: AsyncEngine = deps.sessions.kw["bind"]
-    jobs = BroadcastJobs(engine)
-    protector = Protector(deps.secret)
-    subscriptions = Subscriptions(engine, protector)
-    config = BroadcastConfig.from_settings(deps.settings)
-    topics = Topics.from_file(config.topics_file, deps.settings.languages)
+class BroadcastPages:
+    def __init__(self, ctx: PageContext) -> None:
+        self._ctx = ctx
+        self._deps = deps = ctx.deps
+        self._render = ctx.render
+        self._engine: AsyncEngine = deps.sessions.kw["bind"]
+        self._jobs = BroadcastJobs(self._engine)
+        self._protector = Protector(deps.secret)
+        self._subscriptions = Subscriptions(self._engine, self._protector)
+        self._config = BroadcastConfig.from_settings(deps.settings)
+        self._topics = Topics.from_file(self._config.topics_file, deps.settings.languages)
 
-    async def _job(request: Request) -> Job:
-        job = await jobs.get(int(request.path_params["job_id"]))
+    def routes(self) -> list[Route]:
+        allow = self._ctx.allow
+        one = "/broadcasts/{job_id:int}"
+        return [
+            Route("/broadcasts", allow("view", self.index)),
+            Route("/broadcasts", allow("edit", self.create), methods=["POST"]),
+            Route(one, allow("view", self.show)),
+            Route(one + "/test", allow("edit", self.test_send), methods=["POST"]),
+            Route(one + "/approve", allow("edit", self.approve), methods=["POST"]),
+            Route(one + "/cancel", allow("edit", self.cancel), methods=["POST"]),
+        ]
+
+    async def _job(self, request: Request) -> Job:
+        job = await self._jobs.get(int(request.path_params["job_id"]))
         if job is None:
             raise HTTPException(404, _("No such broadcast."))
         return job
 
-    @requires(ctx.accounts, "view")
-    async def index(request: Request, staff: Staff) -> Response:
-        return render(
+    async def index(self, request: Request, staff: Staff) -> Response:
+        return self._render(
             request,
             "broadcasts.html",
             staff,
-            jobs=await jobs.recent(),
-            topics=topics.items,
-            counts=await subscriptions.counts(),
+            jobs=await self._jobs.recent(),
+            topics=self._topics.items,
+            counts=await self._subscriptions.counts(),
             max_chars=MAX_TEXT_CHARS,
-            config=config,
+            config=self._config,
         )
 
-    @requires(ctx.accounts, "edit")
-    async def create(request: Request, staff: Staff) -> Response:
+    async def create(self, request: Request, staff: Staff) -> Response:
         form = await checked_form(request)
         topic = str(form.get("topic", ""))
         text_es = str(form.get("text_es", "")).strip()
         text_en = str(form.get("text_en", "")).strip()
-        if topics.get(topic) is None:
+        if self._topics.get(topic) is None:
             raise HTTPException(400, _("Choose a topic."))
         if not text_es or not text_en:
             raise HTTPException(400, _("Write the announcement in Spanish and in English."))
         if max(len(text_es), len(text_en)) > MAX_TEXT_CHARS:
             raise HTTPException(400, _("The announcement is too long."))
         send_at = _send_at(str(form.get("send_at", "")))
-        job_id = await jobs.create(topic, text_es, text_en, staff.email, send_at)
-        await audit.record(staff.email, "broadcast_draft", f"broadcast {job_id}", topic)
+        job_id = await self._jobs.create(topic, text_es, text_en, staff.email, send_at)
+        await self._ctx.audit.record(staff.email, "broadcast_draft", f"broadcast {job_id}", topic)
         return RedirectResponse(f"/admin/broadcasts/{job_id}", 303)
 
-    @requires(ctx.accounts, "view")
-    async def show(request: Request, staff: Staff) -> Response:
-        job = await _job(request)
-        progress: Progress = await jobs.progress(job.id)
-        left = await jobs.left_by_channel(job.id)
+    async def show(self, request: Request, staff: Staff) -> Response:
+        job = await self._job(request)
+        progress: Progress = await self._jobs.progress(job.id)
+        left = await self._jobs.left_by_channel(job.id)
         previews = {
-            language: announcement(job, language, deps.content)
-            for language in deps.settings.languages
+            language: announcement(job, language, self._deps.content)
+            for language in self._deps.settings.languages
         }
-        topic = topics.get(job.topic)
-        return render(
+        topic = self._topics.get(job.topic)
+        return self._render(
             request,
             "broadcast.html",
             staff,
             job=job,
             topic_name=topic.name(staff.language or "es") if topic else job.topic,
             progress=progress,
-            eta=round(_eta_seconds(left, config)),
+            eta=round(_eta_seconds(left, self._config)),
             previews=previews,
-            template_sid=deps.settings.whatsapp_template_sid,
+            template_sid=self._deps.settings.whatsapp_template_sid,
             can_approve=staff.can("edit") and job.status == "draft" and job.author != staff.email,
             tested=request.query_params.get("tested"),
             error=request.query_params.get("error"),
         )
 
-    @requires(ctx.accounts, "edit")
-    async def test_send(request: Request, staff: Staff) -> Response:
+    async def test_send(self, request: Request, staff: Staff) -> Response:
         """To the author's own web chat in this browser: its identity cookie says which."""
-        job = await _job(request)
+        job = await self._job(request)
         await checked_form(request)
         chat_id = identity_of(request)
         if chat_id is None:
             return RedirectResponse(f"/admin/broadcasts/{job.id}?error=no_chat", 303)
-        sender = WebSender(engine)
-        for language in deps.settings.languages:
+        sender = WebSender(self._engine)
+        for language in self._deps.settings.languages:
             web = webchat.CHANNEL
-            recipient = Recipient(0, web, protector.user_hash(web, chat_id), None, language, None)
-            outcome = await sender.send(recipient, announcement(job, language, deps.content))
+            recipient = Recipient(
+                0, web, self._protector.user_hash(web, chat_id), None, language, None
+            )
+            outcome = await sender.send(recipient, announcement(job, language, self._deps.content))
             if outcome.result is not Result.SENT:
                 return RedirectResponse(f"/admin/broadcasts/{job.id}?error=test_failed", 303)
-        await audit.record(staff.email, "broadcast_test", f"broadcast {job.id}", "own web chat")
+        await self._ctx.audit.record(
+            staff.email, "broadcast_test", f"broadcast {job.id}", "own web chat"
+        )
         return RedirectResponse(f"/admin/broadcasts/{job.id}?tested=1", 303)
 
-    @requires(ctx.accounts, "edit")
-    async def approve(request: Request, staff: Staff) -> Response:
-        job = await _job(request)
+    async def approve(self, request: Request, staff: Staff) -> Response:
+        job = await self._job(request)
         await checked_form(request)
         try:
-            await jobs.approve(job.id, staff.email, config.max_per_week)
+            await self._jobs.approve(job.id, staff.email, self._config.max_per_week)
         except ApprovalError as exc:
-            await audit.record(staff.email, "broadcast_approve_refused", f"broadcast {job.id}")
+            await self._ctx.audit.record(
+                staff.email, "broadcast_approve_refused", f"broadcast {job.id}"
+            )
             raise HTTPException(409, str(exc)) from exc
-        await audit.record(staff.email, "broadcast_approve", f"broadcast {job.id}", job.topic)
+        await self._ctx.audit.record(
+            staff.email, "broadcast_approve", f"broadcast {job.id}", job.topic
+        )
         return RedirectResponse(f"/admin/broadcasts/{job.id}", 303)
 
-    @requires(ctx.accounts, "edit")
-    async def cancel(request: Request, staff: Staff) -> Response:
-        job = await _job(request)
+    async def cancel(self, request: Request, staff: Staff) -> Response:
+        job = await self._job(request)
         await checked_form(request)
-        if await jobs.cancel(job.id):
-            await audit.record(staff.email, "broadcast_cancel", f"broadcast {job.id}", job.status)
+        if await self._jobs.cancel(job.id):
+            await self._ctx.audit.record(
+                staff.email, "broadcast_cancel", f"broadcast {job.id}", job.status
+            )
         return RedirectResponse(f"/admin/broadcasts/{job.id}", 303)
-
-    return [
-        Route("/broadcasts", index),
-        Route("/broadcasts", create, methods=["POST"]),
-        Route("/broadcasts/{job_id:int}", show),
-        Route("/broadcasts/{job_id:int}/test", test_send, methods=["POST"]),
-        Route("/broadcasts/{job_id:int}/approve", approve, methods=["POST"]),
-        Route("/broadcasts/{job_id:int}/cancel", cancel, methods=["POST"]),
-    ]

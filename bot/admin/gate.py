@@ -1,19 +1,26 @@
 """The test gate: before publishing, run every test question through the NLU and the engine
-with the draft in place, and show which answer each would now get."""
+with the draft in place, and show which answer each would now get.
+
+The engine is given (`EngineFor`), not built here: the staff pages must not reach up
+to the composition root, which alone knows how an engine is put together.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.content import MAX_TITLE_CHARS, FileContentStore, bundle_from_texts
 from bot.content_rules import text_problems
 from bot.db.content import ContentRepository, Version
-from bot.engine import build_dispatcher
-from bot.memory_state import InMemoryStateStore
 from bot.settings import Settings
-from kernel.types import IncomingMessage, IntentClassifier
+from kernel.types import Handle, IncomingMessage
 
 NOT_ANSWERS = frozenset({"privacy_notice"})
+
+# The engine's message handler over the given content: the live classifier, state kept
+# in memory only (gate questions are no one's conversation).
+EngineFor = Callable[[FileContentStore], Handle]
 
 
 @dataclass(frozen=True)
@@ -55,16 +62,15 @@ class GateReport:
 
 
 async def _answers(
-    settings: Settings,
-    classifier: IntentClassifier,
+    engine_for: EngineFor,
     store: FileContentStore,
     language: str,
     questions: list[tuple[str, str]],
 ) -> list[str | None]:
-    dispatcher = build_dispatcher(settings, classifier, InMemoryStateStore(), store)
+    handle = engine_for(store)
     answers: list[str | None] = []
     for index, (_, question) in enumerate(questions):
-        result = await dispatcher.handle(
+        result = await handle(
             IncomingMessage(
                 channel="gate", user_id=f"gate-{index}", text=question, language_hint=language
             )
@@ -75,7 +81,7 @@ async def _answers(
 
 
 async def run_gate(
-    settings: Settings, repository: ContentRepository, classifier: IntentClassifier, draft: Version
+    settings: Settings, repository: ContentRepository, engine_for: EngineFor, draft: Version
 ) -> GateReport:
     published = await repository.published_texts()
     replaced = [
@@ -105,8 +111,8 @@ async def run_gate(
     )
     after = FileContentStore(after_bundle, settings.default_language)
     questions = [(k, t) for k, _, t in await repository.test_questions(draft.language)]
-    before_answers = await _answers(settings, classifier, before, draft.language, questions)
-    after_answers = await _answers(settings, classifier, after, draft.language, questions)
+    before_answers = await _answers(engine_for, before, draft.language, questions)
+    after_answers = await _answers(engine_for, after, draft.language, questions)
     cases = [
         GateCase(key, text, b, a)
         for (key, text), b, a in zip(questions, before_answers, after_answers, strict=True)

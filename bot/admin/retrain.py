@@ -139,50 +139,15 @@ class Retrainer:
             examples = await self._examples()
             train, held = split(examples, HELD_OUT_FRACTION)
             progress.add(f"training on {len(train)} examples, {len(held)} held out")
-            loop = asyncio.get_running_loop()
-
-            def report(line: str) -> None:
-                loop.call_soon_threadsafe(progress.add, line)
-
-            model = await asyncio.to_thread(
-                train_model,
-                self._settings.nlu.config,
-                self._settings.nlu.models_dir,
-                examples=train,
-                report=report,
-            )
+            model = await self._train(train, progress)
             progress.add("starting the new model to evaluate it")
             candidate = await self._endpoint.start_candidate(
                 model, self._settings.nlu.startup_timeout_seconds
             )
             candidate_client = RasaClient(candidate.url, candidate.auth_token)
-            held_cases = [(e.text, e.intent) for e in held]
-            test_cases = [
-                (text, key)
-                for key, _, text in await self._repository.test_questions()
-                if key in {e.intent for e in examples}
-            ]
-            progress.add(
-                f"evaluating on {len(held_cases)} held-out and {len(test_cases)} test questions"
-            )
-            scores = {
-                "held_out_new": await accuracy(candidate_client, held_cases),
-                "held_out_old": await accuracy(self._client, held_cases),
-                "tests_new": await accuracy(candidate_client, test_cases),
-                "tests_old": await accuracy(self._client, test_cases),
-            }
-            dev_cases = self._development_set()
-            if dev_cases:
-                progress.add(f"development: also evaluating on {len(dev_cases)} dev-set messages")
-                scores["dev_new"] = await accuracy(candidate_client, dev_cases)
-                scores["dev_old"] = await accuracy(self._client, dev_cases)
+            scores = await self._scores(candidate_client, held, examples, progress)
             await candidate_client.aclose()
-            better = all(
-                scores[f"{name}_new"] >= scores[f"{name}_old"]
-                for name in ("held_out", "tests", "dev")
-                if f"{name}_new" in scores
-            )
-            if better:
+            if _not_worse(scores):
                 self._endpoint.adopt(candidate)
                 self._client.switch(candidate.url, candidate.auth_token)
                 progress.add("the new model is not worse: it is now serving")
@@ -198,3 +163,56 @@ class Retrainer:
             log.exception("retraining failed")
             progress.add(f"failed: {type(exc).__name__}: {exc}")
             await self._finish(job_id, "failed", {"error": str(exc)}, model)
+
+    async def _train(self, examples: list[Example], progress: Progress) -> Path:
+        """Train in a thread; Rasa's progress lines reach the page through the event loop."""
+        loop = asyncio.get_running_loop()
+
+        def report(line: str) -> None:
+            loop.call_soon_threadsafe(progress.add, line)
+
+        return await asyncio.to_thread(
+            train_model,
+            self._settings.nlu.config,
+            self._settings.nlu.models_dir,
+            examples=examples,
+            report=report,
+        )
+
+    async def _scores(
+        self,
+        candidate: RasaClient,
+        held: list[Example],
+        examples: list[Example],
+        progress: Progress,
+    ) -> dict[str, float]:
+        """Accuracy of the candidate ("_new") and the serving model ("_old") on each set."""
+        held_cases = [(e.text, e.intent) for e in held]
+        test_cases = [
+            (text, key)
+            for key, _, text in await self._repository.test_questions()
+            if key in {e.intent for e in examples}
+        ]
+        progress.add(
+            f"evaluating on {len(held_cases)} held-out and {len(test_cases)} test questions"
+        )
+        scores = {
+            "held_out_new": await accuracy(candidate, held_cases),
+            "held_out_old": await accuracy(self._client, held_cases),
+            "tests_new": await accuracy(candidate, test_cases),
+            "tests_old": await accuracy(self._client, test_cases),
+        }
+        dev_cases = self._development_set()
+        if dev_cases:
+            progress.add(f"development: also evaluating on {len(dev_cases)} dev-set messages")
+            scores["dev_new"] = await accuracy(candidate, dev_cases)
+            scores["dev_old"] = await accuracy(self._client, dev_cases)
+        return scores
+
+
+def _not_worse(scores: Mapping[str, float]) -> bool:
+    return all(
+        scores[f"{name}_new"] >= scores[f"{name}_old"]
+        for name in ("held_out", "tests", "dev")
+        if f"{name}_new" in scores
+    )

@@ -14,7 +14,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from bot.admin.accounts import Accounts, Role
-from bot.admin.app import AdminDeps, build_admin
+from bot.admin.app import build_admin
+from bot.admin.context import AdminDeps
 from bot.alerts import StaffAlerter
 from bot.channels.telegram import SECRET_HEADER, TelegramChannel, TelegramConfig
 from bot.content import load_bundle
@@ -23,7 +24,7 @@ from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
 from bot.db.web_outbox import WebOutbox
-from bot.engine import build_dispatcher
+from bot.engine import build_dispatcher, engine_over
 from bot.nlu_client import RasaClient
 from bot.outbound import Outbound
 from bot.privacy import Protector
@@ -106,7 +107,7 @@ def site(
                 sessions,
                 repository,
                 content,
-                client,
+                engine_over(settings, client),
                 None,
                 SECRET,
                 Inbox(sessions, protector),

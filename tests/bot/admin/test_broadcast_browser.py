@@ -15,7 +15,8 @@ from starlette.routing import Route
 from telegram import Bot
 
 from bot.admin.accounts import Accounts, Role
-from bot.admin.app import AdminDeps, build_admin
+from bot.admin.app import build_admin
+from bot.admin.context import AdminDeps
 from bot.broadcast.runner import BroadcastRunner
 from bot.broadcast.senders import TelegramSender, WebSender
 from bot.db import engine as db
@@ -25,7 +26,7 @@ from bot.db.inbox import Inbox
 from bot.db.models import AuditEvent
 from bot.db.store import SqlStore
 from bot.db.subscriptions import Subscriptions
-from bot.engine import build_dispatcher
+from bot.engine import build_dispatcher, engine_over
 from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.runtime import Runtime
@@ -128,7 +129,7 @@ def site(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 sessions,
                 repository,
                 content,
-                classifier,
+                engine_over(settings, classifier),
                 None,
                 SECRET,
                 Inbox(sessions, protector),

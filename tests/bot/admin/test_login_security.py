@@ -20,13 +20,14 @@ import pytest
 from argon2 import PasswordHasher
 
 from bot.admin.accounts import Accounts, Role
-from bot.admin.app import AdminDeps, build_admin
+from bot.admin.app import build_admin
+from bot.admin.context import AdminDeps
 from bot.db import engine as db
 from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.models import StaffUser
 from bot.db.store import SqlStore
-from bot.engine import build_dispatcher
+from bot.engine import build_dispatcher, engine_over
 from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.runtime import Runtime
@@ -87,7 +88,7 @@ def running_site(settings: Settings, path: Path, limits: dict[str, str]) -> Iter
             sessions,
             repository,
             content,
-            classifier,
+            engine_over(settings, classifier),
             None,
             SECRET,
             Inbox(sessions, protector),

@@ -15,11 +15,13 @@ from starlette.routing import Mount
 
 from bot.admin import i18n
 from bot.admin.accounts import Accounts, Role
-from bot.admin.app import AdminDeps, build_admin
+from bot.admin.app import build_admin
+from bot.admin.context import AdminDeps
 from bot.db import engine as db
 from bot.db.content import ContentRepository, DbContentStore
 from bot.db.inbox import Inbox
 from bot.db.store import SqlStore
+from bot.engine import engine_over
 from bot.nlu_client import RasaClient
 from bot.outbound import Outbound
 from bot.privacy import Protector
@@ -49,7 +51,7 @@ async def admin(database_url: str, settings: Settings) -> AsyncIterator[httpx.AS
             repository,
             content,
             # Never called by these pages: nothing here classifies a message.
-            RasaClient("http://127.0.0.1:9", "unused", timeout_seconds=1),
+            engine_over(settings, RasaClient("http://127.0.0.1:9", "unused", timeout_seconds=1)),
             None,
             SECRET,
             Inbox(sessions, protector),
