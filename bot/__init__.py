@@ -1,0 +1,1 @@
+"""The app: the message pipeline, channels, storage, staff pages and the composition root."""
