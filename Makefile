@@ -10,11 +10,13 @@ run: setup
 test: setup
 	.venv/bin/ruff check bot handlers kernel nlu tests bench
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 	.venv/bin/python -m pytest
 
 lint: setup
 	.venv/bin/ruff check bot handlers kernel nlu tests
 	.venv/bin/mypy
+	.venv/bin/lint-imports --no-cache
 
 bench: setup
 	@echo "Start the server (see docs/benchmarks.md), then:"
