@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.safety_threshold                 # thresholds 0.1 .. 0.6
     .venv/bin/python -m bench.safety_threshold 0.15 0.3 0.45   # these thresholds only
+    .venv/bin/python -m bench.safety_threshold sentence=0.2,0.5   # sentence thresholds
 
 The safety rule (handlers/safety.py) sends a message to the emergency or crisis
 answer when a curated danger phrase matches, or when `trafficking_emergency` or
@@ -16,6 +17,9 @@ evaluation set:
 - danger recall over the held-out `trafficking_emergency` and `self_harm`
   examples, and over own-written danger messages in real-message styles
   (bench/safety_messages.yml, never training data);
+- messages of two sentences made of held-out examples (a calm one, then a
+  danger one: must be caught; two calm ones: must not alarm), for the rule
+  that a sentence whose best reading is danger counts (handlers/safety.py);
 - false alarms over the held-out examples of every other intent (per intent for
   the calm topics closest to danger), and over own-written hard negatives in
   bench/safety_messages.yml: figurative speech, news, a danger already over,
@@ -28,6 +32,7 @@ highest threshold that keeps recall where it is at the lowest one.
 
 from __future__ import annotations
 
+import random
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,10 +45,17 @@ from bench.embed import embed
 from bench.nlu_folds import _pipeline_config, folds
 from bot.content import FileContentStore
 from handlers.needs import sentences
-from handlers.safety import EMERGENCY_KEY, SELF_HARM_KEY, DangerMatcher
+from handlers.safety import (
+    EMERGENCY_KEY,
+    SELF_HARM_KEY,
+    SENTENCE_THRESHOLD,
+    DangerMatcher,
+    danger_from_any,
+)
+from kernel.normalize import normalize_text
+from kernel.types import IntentResult
 from nlu.linear_model import LinearConfig, LinearIntentModel
-from nlu.normalize import normalize_text
-from nlu.training_data import load_examples
+from nlu.training_data import Example, load_examples
 
 DANGER_INTENTS = frozenset({EMERGENCY_KEY, SELF_HARM_KEY})
 # Calm topics whose words are closest to danger: their false alarms are shown apart.
@@ -52,24 +64,38 @@ DEFAULT_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 MESSAGES = Path(__file__).with_name("safety_messages.yml")
 
 Ranking = list[tuple[str, float]]
+SOCIAL = frozenset({"greet", "thank", "goodbye", "out_of_scope"})
 
 
 @dataclass(frozen=True)
 class Scored:
-    """One held-out text: its gold group, the whole text's ranking, its sentences' best readings."""
+    """One held-out text: its gold group, the whole text's reading, its sentences' readings."""
 
-    group: str  # an intent of nlu/data, or "own danger" / "own hard negative"
+    group: str  # an intent of nlu/data, "own danger", "own hard negative", "two ..."
     danger: bool
     phrase: bool  # a curated danger phrase matches
-    whole: Ranking
-    parts: list[tuple[str, float]]
+    whole: IntentResult
+    parts: list[IntentResult]
 
 
-def model_alarm(item: Scored, threshold: float) -> bool:
-    """The model's half of handlers.safety.danger_from_any."""
-    if any(score >= threshold for intent, score in item.whole if intent in DANGER_INTENTS):
-        return True
-    return any(intent in DANGER_INTENTS and score >= threshold for intent, score in item.parts)
+def model_alarm(item: Scored, threshold: float, sentence_threshold: float) -> bool:
+    return danger_from_any(item.whole, item.parts, threshold, sentence_threshold) is not None
+
+
+def _result(ranking: Ranking) -> IntentResult:
+    return IntentResult(ranking[0][0], ranking[0][1], tuple(ranking))
+
+
+def _pairs(held: Sequence[Example], seed: int) -> list[tuple[str, str, bool]]:
+    """Two held-out examples as one message: calm then danger, and calm then calm."""
+    rng = random.Random(seed)
+    calm = [e for e in held if e.intent not in DANGER_INTENTS | SOCIAL]
+    danger = [e for e in held if e.intent in DANGER_INTENTS]
+    made = [(f"{rng.choice(calm).text}. {d.text}", "two: calm, danger", True) for d in danger]
+    for _ in range(2 * len(danger)):
+        first, second = rng.sample(calm, 2)
+        made.append((f"{first.text}. {second.text}", "two: calm, calm", False))
+    return made
 
 
 def _own_messages() -> list[tuple[str, bool]]:
@@ -90,14 +116,13 @@ def _score_fold(
 ) -> list[Scored]:
     scored = []
     for text, group, danger in texts:
-        norm = normalize_text(text)
-        parts = [model.rank(normalize_text(s), vector(s))[0] for s in sentences(text)]
+        parts = [_result(model.rank(normalize_text(s), vector(s))) for s in sentences(text)]
         scored.append(
             Scored(
                 group=group,
                 danger=danger,
                 phrase=matcher.scan(text) is not None,
-                whole=model.rank(norm, vector(text)),
+                whole=_result(model.rank(normalize_text(text), vector(text))),
                 parts=parts,
             )
         )
@@ -111,34 +136,46 @@ def _rate(items: Sequence[Scored], alarm: Callable[[Scored], bool]) -> str:
     return f"{hits:3d}/{len(items):<4d}"
 
 
-def report(scored: Sequence[Scored], thresholds: Sequence[float]) -> None:
+def report(scored: Sequence[Scored], thresholds: Sequence[float], floors: Sequence[float]) -> None:
+    held_out = {s.group for s in scored if not s.group.startswith(("own ", "two: "))}
     groups = {
         "danger (held out)": [s for s in scored if s.danger and s.group in DANGER_INTENTS],
+        "two: calm, danger": [s for s in scored if s.group == "two: calm, danger"],
         "own danger": [s for s in scored if s.group == "own danger"],
-        "calm (held out)": [s for s in scored if not s.danger and s.group != "own hard negative"],
+        "calm (held out)": [s for s in scored if not s.danger and s.group in held_out],
+        "two: calm, calm": [s for s in scored if s.group == "two: calm, calm"],
         "own hard negative": [s for s in scored if s.group == "own hard negative"],
     }
-    near = {name: [s for s in scored if s.group == name] for name in NEAR_DANGER}
-    header = "threshold " + " ".join(f"{name:>18}" for name in [*groups, *near])
-    for title, with_phrases in (("model alone", False), ("model + phrase lists", True)):
-        print(f"\n{title}: alarms / messages (danger rows: caught; others: false alarms)")
-        print(header)
-        for threshold in thresholds:
+    groups |= {name: [s for s in scored if s.group == name] for name in NEAR_DANGER}
+    print("danger columns: caught / messages; the others: false alarms / messages")
+    print("threshold sentence phrases " + " ".join(f"{name[:17]:>17}" for name in groups))
+    for floor in floors:
+        for with_phrases in (False, True):
+            for threshold in thresholds:
 
-            def alarm(item: Scored, t: float = threshold, p: bool = with_phrases) -> bool:
-                return (p and item.phrase) or model_alarm(item, t)
+                def alarm(
+                    item: Scored, t: float = threshold, c: float = floor, p: bool = with_phrases
+                ) -> bool:
+                    return (p and item.phrase) or model_alarm(item, t, c)
 
-            cells = [_rate(items, alarm) for items in [*groups.values(), *near.values()]]
-            print(f"{threshold:9.2f} " + " ".join(f"{c:>18}" for c in cells))
+                cells = [_rate(items, alarm) for items in groups.values()]
+                print(
+                    f"{threshold:9.2f} {floor:8.2f} {'yes' if with_phrases else 'no':>7} "
+                    + " ".join(f"{c:>17}" for c in cells)
+                )
 
 
 def main(arguments: list[str]) -> None:
-    thresholds = [float(a) for a in arguments] or list(DEFAULT_THRESHOLDS)
+    floors = [float(c) for a in arguments if a.startswith("sentence=") for c in a[9:].split(",")]
+    thresholds = [float(a) for a in arguments if "=" not in a] or list(DEFAULT_THRESHOLDS)
     examples = load_examples(Path("nlu/data"))
+
     own = _own_messages()
     settings, dense = _pipeline_config(Path("nlu/config.yml"))
     config = LinearConfig.from_dict(settings)
-    every = [e.text for e in examples] + [t for t, _ in own]
+    splits = folds(examples)
+    paired = [_pairs(held, seed) for seed, (_, held) in enumerate(splits)]
+    every = [e.text for e in examples] + [t for t, _ in own] + [t for p in paired for t, _, _ in p]
     every += [s for t in every for s in sentences(t)]
     keys = sorted({normalize_text(t) for t in every})
     vectors = dict(zip(keys, embed(keys), strict=True)) if dense else {}
@@ -150,8 +187,7 @@ def main(arguments: list[str]) -> None:
     matcher = DangerMatcher(phrases)
     own_texts = [(t, "own danger" if d else "own hard negative", d) for t, d in own]
     scored: list[Scored] = []
-    splits = folds(examples)
-    for number, (train, held) in enumerate(splits, start=1):
+    for number, ((train, held), pairs) in enumerate(zip(splits, paired, strict=True), start=1):
         train_texts = [normalize_text(e.text) for e in train]
         train_vectors = np.vstack([vectors[t] for t in train_texts]) if dense else None
         model = LinearIntentModel.train(
@@ -159,10 +195,10 @@ def main(arguments: list[str]) -> None:
         )
         held_texts = [(e.text, e.intent, e.intent in DANGER_INTENTS) for e in held]
         # The own messages are scored by every fold's model: five readings each.
-        scored += _score_fold(model, [*held_texts, *own_texts], vector, matcher)
+        scored += _score_fold(model, [*held_texts, *pairs, *own_texts], vector, matcher)
         print(f"fold {number}/{len(splits)} scored", flush=True)
     print(f"{len(examples)} examples, {len(own)} own messages x {len(splits)} folds")
-    report(scored, thresholds)
+    report(scored, thresholds, floors or [SENTENCE_THRESHOLD])
 
 
 if __name__ == "__main__":

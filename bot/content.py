@@ -127,15 +127,13 @@ class ContentBundle:
 
     def merged_danger(self) -> DangerPhrases:
         """One list for all languages: a person in danger may write in either."""
-        emergency: list[str] = []
-        crisis: list[str] = []
+        lists = ("emergency", "crisis", "figurative", "past")
+        merged: dict[str, list[str]] = {name: [] for name in lists}
         for phrases in self.danger.values():
-            emergency.extend(phrases.emergency)
-            crisis.extend(phrases.crisis)
-        return DangerPhrases(
-            emergency=tuple(dict.fromkeys(p for p in emergency if p)),
-            crisis=tuple(dict.fromkeys(p for p in crisis if p)),
-        )
+            for name in lists:
+                merged[name].extend(getattr(phrases, name))
+        unique = {name: tuple(dict.fromkeys(p for p in merged[name] if p)) for name in lists}
+        return DangerPhrases(**unique)
 
 
 def bundle_from_texts(
@@ -158,8 +156,10 @@ def bundle_from_texts(
         bundle.raw[language][key] = data
         if data["key"] == DANGER_KEY:
             bundle.danger[language] = DangerPhrases(
-                emergency=tuple(normalize_text(p) for p in data.get("emergency") or ()),
-                crisis=tuple(normalize_text(p) for p in data.get("crisis") or ()),
+                *(
+                    tuple(normalize_text(p) for p in data.get(name) or ())
+                    for name in ("emergency", "crisis", "figurative", "past")
+                )
             )
             continue
         bundle.entries[language][key] = entry_from_mapping(data, language)

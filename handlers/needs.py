@@ -20,6 +20,11 @@ from kernel.types import IntentResult
 
 # Saying hello, thanks or goodbye is never the need when something else is asked.
 SOCIAL_INTENTS = frozenset({"greet", "thank", "goodbye"})
+# Thanks or a goodbye the whole text surely reads close the chat: the story told with
+# them ("gracias, mi mamá ya fue a la oficina") is no new question, so a sentence's
+# topic is only offered as a button. A greeting opens the chat and gives way.
+CLOSINGS = frozenset({"thank", "goodbye"})
+CLOSING_SURE = 0.8
 # Intents that never become a "second need" button: they are not topics.
 OUT_OF_SCOPE = "out_of_scope"
 NOT_A_TOPIC = SOCIAL_INTENTS | {OUT_OF_SCOPE, "change_language", "menu"}
@@ -79,12 +84,12 @@ def main_need(
     otherwise the most confident substantive part. A different, confident topic in
     another part becomes the second need, offered as a button."""
     main = whole
-    if not is_substantive(whole, threshold):
+    if whole.intent in CLOSINGS and whole.confidence >= CLOSING_SURE:
+        candidates = []
+    elif not is_substantive(whole, threshold):
         # A greeting followed by chatter ("me pasaron este número en la parroquia")
         # stays a greeting: only one of our topics may take its place.
-        candidates = [
-            p for p in parts if p.intent not in NOT_A_TOPIC and p.confidence >= threshold
-        ]
+        candidates = [p for p in parts if p.intent not in NOT_A_TOPIC and p.confidence >= threshold]
     elif whole.intent == OUT_OF_SCOPE:
         # "Not ours" for the whole, but one sentence clearly asks one of our topics.
         floor = max(threshold, whole.confidence)

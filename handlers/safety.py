@@ -17,6 +17,11 @@ from kernel.types import DangerPhrases, HandoffRequest, IntentResult, Urgency
 EMERGENCY_KEY = "trafficking_emergency"
 CRISIS_KEY = "crisis_support"
 SELF_HARM_KEY = "self_harm"  # the intent; its answer is the crisis answer
+# A sentence's best reading counts as danger from this confidence or the safety
+# threshold, whichever is higher. 0: the safety threshold alone. Raising it lost danger
+# told next to a calm question on our own held-out data for few fewer false alarms
+# (bench/safety_threshold.py, docs/benchmarks.md), so it stays off.
+SENTENCE_THRESHOLD = 0.0
 
 
 class Danger(StrEnum):
@@ -32,12 +37,23 @@ def _pattern(phrases: Iterable[str]) -> re.Pattern[str] | None:
 
 
 class DangerMatcher:
+    """The curated lists. Figurative idioms ("me quiero morir de la vergüenza") are
+    blanked out before the scan, and a marker of a danger long over ("hace dos años
+    me secuestraron") makes the lists stand back: the model still reads the message
+    (danger_from_any), so a present danger told with a past story is not lost."""
+
     def __init__(self, phrases: DangerPhrases) -> None:
         self._emergency = _pattern(phrases.emergency)
         self._crisis = _pattern(phrases.crisis)
+        self._figurative = _pattern(phrases.figurative)
+        self._past = _pattern(phrases.past)
 
     def scan(self, text: str) -> Danger | None:
         normalized = normalize_text(text)
+        if self._past is not None and self._past.search(normalized):
+            return None
+        if self._figurative is not None:
+            normalized = self._figurative.sub(" ", normalized)
         if self._emergency is not None and self._emergency.search(normalized):
             return Danger.EMERGENCY
         if self._crisis is not None and self._crisis.search(normalized):
@@ -55,17 +71,25 @@ def danger_from_intent(result: IntentResult, safety_threshold: float) -> Danger 
 
 
 def danger_from_any(
-    whole: IntentResult, parts: Iterable[IntentResult], safety_threshold: float
+    whole: IntentResult,
+    parts: Iterable[IntentResult],
+    safety_threshold: float,
+    sentence_threshold: float = SENTENCE_THRESHOLD,
 ) -> Danger | None:
     """The intents contract: danger in the whole text or in any of its sentences.
 
     The whole text counts at the safety threshold anywhere in its ranking; a
-    sentence or clause counts only when danger is its best reading, because short
-    fragments ("si regreso", "la otra vez") spread their scores thinly and would
-    otherwise raise false alarms that bury the real ones in the staff inbox."""
+    sentence or clause counts only when danger is its best reading (and at
+    `sentence_threshold` if that is higher), because short fragments ("si regreso",
+    "la otra vez") spread their scores thinly and would otherwise raise false alarms
+    that bury the real ones in the staff inbox. A sentence is never overruled by a
+    calm reading of the whole text: a calm question next to a danger sentence must
+    still alarm. bench/safety_threshold.py measured both rules on our own held-out
+    data (docs/benchmarks.md)."""
     found = {danger_from_intent(whole, safety_threshold)}
+    floor = max(safety_threshold, sentence_threshold)
     found |= {
-        danger_from_intent(IntentResult(p.intent, p.confidence), safety_threshold)
+        danger_from_intent(IntentResult(p.intent, p.confidence), floor)
         for p in parts
         if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY)
     }

@@ -195,6 +195,10 @@ class ContentEntry:
 class DangerPhrases:
     emergency: tuple[str, ...]
     crisis: tuple[str, ...]
+    # Idioms that contain a danger phrase but are not danger ("me muero de la risa").
+    figurative: tuple[str, ...] = ()
+    # Markers of a danger long over ("hace dos años", "years ago"): the lists stand back.
+    past: tuple[str, ...] = ()
 
 
 class ContentStore(Protocol):

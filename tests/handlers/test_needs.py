@@ -101,3 +101,30 @@ def test_chatter_after_a_greeting_does_not_make_it_out_of_scope() -> None:
     whole = result("greet", 0.7)
     parts = [result("greet", 0.9), result("out_of_scope", 0.8)]
     assert main_need(whole, parts, 0.45, 0.6).result is whole
+
+
+def test_a_sentence_counts_as_danger_only_from_the_sentence_threshold() -> None:
+    calm = result("documents", 0.95)
+    assert danger_from_any(calm, [result("self_harm", 0.45)], 0.2, 0.5) is None
+    assert danger_from_any(calm, [result("self_harm", 0.55)], 0.2, 0.5) is Danger.CRISIS
+    # The whole text's own ranking keeps the (lower) safety threshold.
+    assert danger_from_any(result("documents", 0.7, self_harm=0.3), [], 0.2, 0.5) is (Danger.CRISIS)
+
+
+def test_a_calm_whole_never_overrules_a_clear_danger_sentence() -> None:
+    for whole in ("greet", "documents", "out_of_scope"):
+        part = result("trafficking_emergency", 0.9)
+        assert danger_from_any(result(whole, 0.99), [part], 0.2) is Danger.EMERGENCY
+
+
+def test_a_story_after_sure_thanks_is_offered_not_answered() -> None:
+    whole = result("thank", 0.9)
+    need = main_need(whole, [result("reintegration", 0.9)], 0.45, 0.6)
+    assert need.result is whole
+    assert need.second == "reintegration"
+
+
+def test_a_question_after_unsure_thanks_is_answered() -> None:
+    whole = result("thank", 0.5)
+    need = main_need(whole, [result("documents", 0.9)], 0.45, 0.6)
+    assert need.result.intent == "documents"
