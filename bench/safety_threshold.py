@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.safety_threshold                 # thresholds 0.1 .. 0.6
     .venv/bin/python -m bench.safety_threshold 0.15 0.3 0.45   # these thresholds only
     .venv/bin/python -m bench.safety_threshold sentence=0.2,0.5   # sentence thresholds
+    .venv/bin/python -m bench.safety_threshold corroborate=0,0.01 # whole-text corroboration
 
 The safety rule (handlers/safety.py) sends a message to the emergency or crisis
 answer when a curated danger phrase matches, or when `trafficking_emergency` or
@@ -46,6 +47,7 @@ from bench.nlu_folds import _pipeline_config, folds
 from bot.content import FileContentStore
 from handlers.needs import sentences
 from handlers.safety import (
+    CORROBORATION,
     EMERGENCY_KEY,
     SELF_HARM_KEY,
     SENTENCE_THRESHOLD,
@@ -78,8 +80,11 @@ class Scored:
     parts: list[IntentResult]
 
 
-def model_alarm(item: Scored, threshold: float, sentence_threshold: float) -> bool:
-    return danger_from_any(item.whole, item.parts, threshold, sentence_threshold) is not None
+Rule = tuple[float, float]  # sentence threshold, whole-text corroboration
+
+
+def model_alarm(item: Scored, threshold: float, rule: Rule) -> bool:
+    return danger_from_any(item.whole, item.parts, threshold, *rule) is not None
 
 
 def _result(ranking: Ranking) -> IntentResult:
@@ -136,7 +141,7 @@ def _rate(items: Sequence[Scored], alarm: Callable[[Scored], bool]) -> str:
     return f"{hits:3d}/{len(items):<4d}"
 
 
-def report(scored: Sequence[Scored], thresholds: Sequence[float], floors: Sequence[float]) -> None:
+def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequence[Rule]) -> None:
     held_out = {s.group for s in scored if not s.group.startswith(("own ", "two: "))}
     groups = {
         "danger (held out)": [s for s in scored if s.danger and s.group in DANGER_INTENTS],
@@ -148,25 +153,32 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], floors: Sequen
     }
     groups |= {name: [s for s in scored if s.group == name] for name in NEAR_DANGER}
     print("danger columns: caught / messages; the others: false alarms / messages")
-    print("threshold sentence phrases " + " ".join(f"{name[:17]:>17}" for name in groups))
-    for floor in floors:
+    print("threshold sentence corrob. phrases " + " ".join(f"{name[:17]:>17}" for name in groups))
+    for rule in rules:
         for with_phrases in (False, True):
             for threshold in thresholds:
 
                 def alarm(
-                    item: Scored, t: float = threshold, c: float = floor, p: bool = with_phrases
+                    item: Scored, t: float = threshold, c: Rule = rule, p: bool = with_phrases
                 ) -> bool:
                     return (p and item.phrase) or model_alarm(item, t, c)
 
                 cells = [_rate(items, alarm) for items in groups.values()]
                 print(
-                    f"{threshold:9.2f} {floor:8.2f} {'yes' if with_phrases else 'no':>7} "
-                    + " ".join(f"{c:>17}" for c in cells)
+                    f"{threshold:9.2f} {rule[0]:8.2f} {rule[1]:7.2f}"
+                    f" {'yes' if with_phrases else 'no':>7} " + " ".join(f"{c:>17}" for c in cells)
                 )
 
 
+def _values(arguments: Sequence[str], prefix: str) -> list[float]:
+    return [
+        float(v) for a in arguments if a.startswith(prefix) for v in a[len(prefix) :].split(",")
+    ]
+
+
 def main(arguments: list[str]) -> None:
-    floors = [float(c) for a in arguments if a.startswith("sentence=") for c in a[9:].split(",")]
+    sentence = _values(arguments, "sentence=") or [SENTENCE_THRESHOLD]
+    corroborate = _values(arguments, "corroborate=") or [CORROBORATION]
     thresholds = [float(a) for a in arguments if "=" not in a] or list(DEFAULT_THRESHOLDS)
     examples = load_examples(Path("nlu/data"))
 
@@ -198,7 +210,7 @@ def main(arguments: list[str]) -> None:
         scored += _score_fold(model, [*held_texts, *pairs, *own_texts], vector, matcher)
         print(f"fold {number}/{len(splits)} scored", flush=True)
     print(f"{len(examples)} examples, {len(own)} own messages x {len(splits)} folds")
-    report(scored, thresholds, floors or [SENTENCE_THRESHOLD])
+    report(scored, thresholds, [(a, b) for a in sentence for b in corroborate])
 
 
 if __name__ == "__main__":

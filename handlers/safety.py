@@ -22,6 +22,9 @@ SELF_HARM_KEY = "self_harm"  # the intent; its answer is the crisis answer
 # told next to a calm question on our own held-out data for few fewer false alarms
 # (bench/safety_threshold.py, docs/benchmarks.md), so it stays off.
 SENTENCE_THRESHOLD = 0.0
+# A sentence's danger counts only when the whole text gives that danger at least this
+# score (see danger_from_any).
+CORROBORATION = 0.0
 
 
 class Danger(StrEnum):
@@ -75,6 +78,7 @@ def danger_from_any(
     parts: Iterable[IntentResult],
     safety_threshold: float,
     sentence_threshold: float = SENTENCE_THRESHOLD,
+    corroboration: float = CORROBORATION,
 ) -> Danger | None:
     """The intents contract: danger in the whole text or in any of its sentences.
 
@@ -91,7 +95,7 @@ def danger_from_any(
     found |= {
         danger_from_intent(IntentResult(p.intent, p.confidence), floor)
         for p in parts
-        if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY)
+        if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY) and whole.score(p.intent) >= corroboration
     }
     found -= {None}
     if Danger.EMERGENCY in found:

@@ -37,7 +37,7 @@ def test_present_danger_is_caught(matcher: DangerMatcher, text: str, danger: Dan
 @pytest.mark.parametrize(
     "text",
     [
-        "me quiero morir de la pena con lo que dije en la fiesta",
+        "me quiero morir de la vergüenza con lo que dije en la fiesta",
         "lol I wanna die of embarrassment",
         "hace muchos años me secuestraron en el camino, hoy trabajo aquí tranquilo",
         "my dad was kidnapped years ago, he is fine now and lives with us",
