@@ -28,7 +28,7 @@ evaluation set:
 
 Figures are printed for the model alone and for the model with the phrase lists
 (what the engine does). A missed danger costs more than a false alarm: pick the
-highest threshold that keeps recall where it is at the lowest one.
+variant with the lowest cost, where a missed danger counts as MISS_COST false alarms.
 """
 
 from __future__ import annotations
@@ -62,6 +62,17 @@ from nlu.training_data import Example, load_examples
 DANGER_INTENTS = frozenset({EMERGENCY_KEY, SELF_HARM_KEY})
 # Calm topics whose words are closest to danger: their false alarms are shown apart.
 NEAR_DANGER = ("asylum", "psychosocial_support", "child_protection", "missing_person", "rights")
+# How many false alarms one missed danger is worth when ranking the variants (a
+# judgement, stated here so the choice can be argued with): the cost column.
+MISS_COST = 5
+MAIN_GROUPS = (
+    "danger (held out)",
+    "two: calm, danger",
+    "own danger",
+    "calm (held out)",
+    "two: calm, calm",
+    "own hard negative",
+)
 DEFAULT_THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)
 MESSAGES = Path(__file__).with_name("safety_messages.yml")
 
@@ -141,6 +152,14 @@ def _rate(items: Sequence[Scored], alarm: Callable[[Scored], bool]) -> str:
     return f"{hits:3d}/{len(items):<4d}"
 
 
+def _cost(groups: dict[str, list[Scored]], alarm: Callable[[Scored], bool]) -> int:
+    """Missed dangers times MISS_COST plus false alarms, over the six main groups."""
+    main = [item for name in MAIN_GROUPS for item in groups[name]]
+    missed = sum(1 for item in main if item.danger and not alarm(item))
+    false_alarms = sum(1 for item in main if not item.danger and alarm(item))
+    return MISS_COST * missed + false_alarms
+
+
 def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequence[Rule]) -> None:
     held_out = {s.group for s in scored if not s.group.startswith(("own ", "two: "))}
     groups = {
@@ -153,7 +172,8 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
     }
     groups |= {name: [s for s in scored if s.group == name] for name in NEAR_DANGER}
     print("danger columns: caught / messages; the others: false alarms / messages")
-    print("threshold sentence corrob. phrases " + " ".join(f"{name[:17]:>17}" for name in groups))
+    names = [*groups, f"cost ({MISS_COST}:1)"]
+    print("threshold sentence corrob. phrases " + " ".join(f"{name[:17]:>17}" for name in names))
     for rule in rules:
         for with_phrases in (False, True):
             for threshold in thresholds:
@@ -164,8 +184,9 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
                     return (p and item.phrase) or model_alarm(item, t, c)
 
                 cells = [_rate(items, alarm) for items in groups.values()]
+                cells.append(str(_cost(groups, alarm)))
                 print(
-                    f"{threshold:9.2f} {rule[0]:8.2f} {rule[1]:7.2f}"
+                    f"{threshold:9.2f} {rule[0]:8.3f} {rule[1]:7.3f}"
                     f" {'yes' if with_phrases else 'no':>7} " + " ".join(f"{c:>17}" for c in cells)
                 )
 
