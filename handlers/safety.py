@@ -18,12 +18,12 @@ EMERGENCY_KEY = "trafficking_emergency"
 CRISIS_KEY = "crisis_support"
 SELF_HARM_KEY = "self_harm"  # the intent; its answer is the crisis answer
 # A sentence's best reading counts as danger from this confidence or the safety
-# threshold, whichever is higher. 0: the safety threshold alone. Raising it lost danger
-# told next to a calm question on our own held-out data for few fewer false alarms
-# (bench/safety_threshold.py, docs/benchmarks.md), so it stays off.
+# threshold, whichever is higher; 0 leaves the safety threshold alone.
 SENTENCE_THRESHOLD = 0.0
 # A sentence's danger counts only when the whole text gives that danger at least this
-# score (see danger_from_any).
+# score; 0 turns the check off. Both stay off: on our own held-out data each lost
+# danger told next to a calm question for a few fewer false alarms
+# (bench/safety_threshold.py, docs/benchmarks.md).
 CORROBORATION = 0.0
 
 
