@@ -1,20 +1,25 @@
-"""Assemble the conversation engine from settings: the one place that knows every part."""
+"""The conversation engine from settings: its configuration and the dispatcher factory."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from pathlib import Path
 
 from bot.content import FileContentStore
 from bot.dispatcher import Dispatcher
 from bot.memory_state import InMemoryStateStore
 from bot.metrics import Metrics
-from bot.office_hours import OfficeHours
 from bot.settings import Settings
-from bot.text_resources import TextResources, load_text_resources
+from bot.text_resources import TextResources
 from handlers.rules import EngineConfig
-from kernel.types import ContentStore, Handle, IntentClassifier, StateStore
+from kernel.types import (
+    ContentStore,
+    Handle,
+    HandoffGate,
+    IntentClassifier,
+    OnHandoff,
+    RouteHook,
+    StateStore,
+)
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -36,23 +41,20 @@ def file_content(settings: Settings) -> FileContentStore:
     )
 
 
-@functools.cache
-def _text_resources(data_dir: Path, nlu_dir: Path, languages: tuple[str, ...]) -> TextResources:
-    """Read the training data and word lists once per process: they are read-only and
-    every dispatcher (each worker's, each test gate run) needs the same ones."""
-    return load_text_resources(data_dir, nlu_dir, languages)
-
-
 def build_dispatcher(
     settings: Settings,
     classifier: IntentClassifier,
     states: StateStore,
     content: ContentStore,
     metrics: Metrics | None = None,
+    *,
+    text: TextResources,
+    on_handoff: OnHandoff | None = None,
+    handoff_gate: HandoffGate | None = None,
+    alerts: RouteHook | None = None,
 ) -> Dispatcher:
-    text = _text_resources(
-        settings.nlu.data_dir, settings.nlu.config.parent, settings.languages
-    )
+    """A dispatcher from settings and its parts; `text` is read once per process by the
+    composition root (`bot/composition.py`) and shared by every dispatcher it builds."""
     return Dispatcher(
         engine_config(settings),
         classifier,
@@ -61,18 +63,22 @@ def build_dispatcher(
         text.detector,
         text.vocabulary,
         text.commands,
+        on_handoff=on_handoff,
         metrics=metrics,
-        office_hours=OfficeHours.parse(settings.office_hours),
+        handoff_gate=handoff_gate,
+        alerts=alerts,
     )
 
 
 def engine_over(
-    settings: Settings, classifier: IntentClassifier
+    settings: Settings, classifier: IntentClassifier, text: TextResources
 ) -> Callable[[ContentStore], Handle]:
     """Engines over content that is not live yet, for the staff pages' test gate: the same
     classifier and rules, state kept in memory only (gate questions are no one's chat)."""
 
     def handle_with(content: ContentStore) -> Handle:
-        return build_dispatcher(settings, classifier, InMemoryStateStore(), content).handle
+        return build_dispatcher(
+            settings, classifier, InMemoryStateStore(), content, text=text
+        ).handle
 
     return handle_with

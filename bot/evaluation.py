@@ -111,6 +111,7 @@ def out_of_scope_line(report: Report) -> str:
 async def run_eval(
     settings: Settings, path: Path, as_json: bool, say: Callable[[str], None]
 ) -> int:
+    from bot.composition import text_resources
     from bot.engine import build_dispatcher, file_content
     from bot.memory_state import InMemoryStateStore
     from bot.nlu_client import RasaClient
@@ -121,7 +122,11 @@ async def run_eval(
     async with nlu_endpoint(settings, say) as endpoint:
         client = RasaClient(endpoint.url, endpoint.auth_token, settings.nlu.timeout_seconds)
         dispatcher = build_dispatcher(
-            settings, client, InMemoryStateStore(), file_content(settings)
+            settings,
+            client,
+            InMemoryStateStore(),
+            file_content(settings),
+            text=text_resources(settings),
         )
         try:
             if is_safety_file(path):

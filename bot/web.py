@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -18,12 +21,13 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.channels import quick_exit, webchat
 from bot.db.web_outbox import WebOutbox
+from bot.dispatcher import Dispatcher
 from bot.http_limits import DEFAULT_MAX_BODY, BodyLimit
-from bot.ratelimit import RateLimits, handoff_cooldown
+from bot.privacy import Protector
+from bot.ratelimit import RateLimits
 from bot.security_headers import SecurityHeaders
-
-if TYPE_CHECKING:
-    from bot.runtime import Runtime
+from bot.settings import Settings
+from kernel.types import ContentStore
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 24 * 60 * 60
@@ -35,11 +39,28 @@ BODY_LIMITS = (
 )
 
 
-async def purge_daily(runtime: Runtime) -> None:
+class Retention(Protocol):
+    async def purge(self, retention_days: int) -> Any: ...
+
+
+@dataclass(frozen=True)
+class WebDeps:
+    """What the HTTP app serves, built by the composition root (or a test)."""
+
+    settings: Settings
+    dispatcher: Dispatcher
+    store: Retention  # message texts past `retention_days` are purged through it
+    content: ContentStore
+    database: AsyncEngine
+    protector: Protector
+    limits: RateLimits  # shared with the staff pages and the dispatcher's ticket limit
+
+
+async def purge_daily(deps: WebDeps) -> None:
     """Retention is enforced by the server itself, not by someone remembering a cron job."""
     while True:
         try:
-            result = await (runtime.states or runtime.store).purge(runtime.settings.retention_days)
+            result = await deps.store.purge(deps.settings.retention_days)
             log.info("retention purge: %d messages deleted", result.messages_deleted)
         except Exception:
             log.exception("retention purge failed; retrying tomorrow")
@@ -56,36 +77,38 @@ class ChannelService(Protocol):
     async def stop(self) -> None: ...
 
 
-def build_app(
-    runtime: Runtime,
-    channels: Sequence[ChannelService] = (),
-    extra_routes: list[BaseRoute] | None = None,
-    purge: bool = True,
-    admin: Starlette | None = None,
-) -> Starlette:
-    async def healthz(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    metrics_token = runtime.settings.secrets.metrics_token
+def _metrics_route(deps: WebDeps) -> Route:
+    token = deps.settings.secrets.metrics_token
+    production = deps.settings.is_production
 
     async def metrics(request: Request) -> Response:
         """Prometheus text. Behind a bearer token when METRICS_TOKEN is set; off in production
         without one: the counters show within seconds that someone reported an emergency."""
-        if metrics_token:
+        if token:
             given = request.headers.get("authorization", "").encode()
-            if not hmac.compare_digest(given, f"Bearer {metrics_token}".encode()):
+            if not hmac.compare_digest(given, f"Bearer {token}".encode()):
                 return PlainTextResponse(
                     "unauthorized", status_code=401, headers={"WWW-Authenticate": "Bearer"}
                 )
-        elif runtime.settings.is_production:
+        elif production:
             return PlainTextResponse("not found", status_code=404)
         return PlainTextResponse(
-            runtime.dispatcher.metrics.render(), media_type="text/plain; version=0.0.4"
+            deps.dispatcher.metrics.render(), media_type="text/plain; version=0.0.4"
         )
 
+    return Route("/metrics", metrics)
+
+
+async def _healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def _lifespan(
+    deps: WebDeps, channels: Sequence[ChannelService], purge: bool
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        task = asyncio.create_task(purge_daily(runtime)) if purge else None
+        task = asyncio.create_task(purge_daily(deps)) if purge else None
         started: list[ChannelService] = []
         try:
             for channel in channels:
@@ -100,10 +123,17 @@ def build_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    settings = runtime.settings
-    limits = RateLimits.from_settings(settings.limits, runtime.dispatcher.metrics)
-    if runtime.dispatcher.handoff_gate is None:
-        runtime.dispatcher.handoff_gate = handoff_cooldown(limits)
+    return lifespan
+
+
+def build_app(
+    deps: WebDeps,
+    channels: Sequence[ChannelService] = (),
+    extra_routes: list[BaseRoute] | None = None,
+    purge: bool = True,
+    admin: Starlette | None = None,
+) -> Starlette:
+    settings = deps.settings
     public = urlsplit(settings.public_base_url)
     web_config = webchat.WebChatConfig(
         secure_cookie=settings.is_production,
@@ -111,19 +141,16 @@ def build_app(
         allowed_origins=(f"{public.scheme}://{public.netloc}",) if public.netloc else (),
     )
     routes: list[BaseRoute] = [
-        Route("/healthz", healthz),
-        Route("/metrics", metrics),
+        Route("/healthz", _healthz),
+        _metrics_route(deps),
         *webchat.routes(
-            runtime.dispatcher.handle,
-            WebOutbox(runtime.database, runtime.protector),
-            limits,
+            deps.dispatcher.handle,
+            WebOutbox(deps.database, deps.protector),
+            deps.limits,
             web_config,
         ),
         *quick_exit.routes(
-            runtime.content,
-            runtime.settings.languages,
-            runtime.settings.quick_exit_url,
-            cookies=(webchat.COOKIE,),
+            deps.content, settings.languages, settings.quick_exit_url, cookies=(webchat.COOKIE,)
         ),
         *(route for channel in channels for route in channel.routes()),
         *(extra_routes or []),
@@ -132,7 +159,7 @@ def build_app(
         routes.append(Mount("/admin", app=admin))
     return Starlette(
         routes=routes,
-        lifespan=lifespan,
+        lifespan=_lifespan(deps, channels, purge),
         middleware=[
             Middleware(SecurityHeaders, hsts=settings.is_production),
             Middleware(BodyLimit, default=DEFAULT_MAX_BODY, per_prefix=BODY_LIMITS),

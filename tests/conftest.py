@@ -16,8 +16,18 @@ from bot.content import FileContentStore
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher, file_content
 from bot.memory_state import InMemoryStateStore
+from bot.metrics import Metrics
+from bot.ratelimit import RateLimits
 from bot.settings import PROJECT_ROOT, Settings, load_settings
-from kernel.types import IncomingMessage, IntentResult, NLUUnavailableError
+from bot.text_resources import TextResources, load_text_resources
+from bot.web import WebDeps
+from kernel.types import (
+    HandoffGate,
+    IncomingMessage,
+    IntentResult,
+    NLUUnavailableError,
+    OnHandoff,
+)
 from nlu.server import LocalRasaServer
 from nlu.train import train_model
 from tests import pg_cluster
@@ -94,6 +104,35 @@ def content(settings: Settings) -> FileContentStore:
     return file_content(settings)
 
 
+_TEXT: dict[tuple[Path, Path, tuple[str, ...]], TextResources] = {}
+
+
+def engine_text(settings: Settings) -> TextResources:
+    """The dispatcher's text rules, read once per test session (the app reads them once per
+    process in its composition root); they depend only on the training data and word lists."""
+    key = (settings.nlu.data_dir, settings.nlu.config, settings.languages)
+    if key not in _TEXT:
+        _TEXT[key] = load_text_resources(
+            settings.nlu.data_dir, settings.nlu.config.parent, settings.languages
+        )
+    return _TEXT[key]
+
+
+def web_deps(
+    settings: Settings,
+    dispatcher: Dispatcher,
+    store: Any,
+    content: Any,
+    database: Any,
+    protector: Any,
+    limits: RateLimits | None = None,
+) -> WebDeps:
+    """What the web app serves, as the composition root wires it (limits from settings
+    unless the test shares them with the dispatcher's ticket limit)."""
+    limits = limits or RateLimits.from_settings(settings.limits, dispatcher.metrics)
+    return WebDeps(settings, dispatcher, store, content, database, protector, limits)
+
+
 @dataclass
 class ScriptedClassifier:
     """Stands in for the Rasa server: answers from a table, records what it was asked."""
@@ -123,7 +162,9 @@ def classifier() -> ScriptedClassifier:
 def engine(
     settings: Settings, classifier: ScriptedClassifier, content: FileContentStore
 ) -> Dispatcher:
-    return build_dispatcher(settings, classifier, InMemoryStateStore(), content)
+    return build_dispatcher(
+        settings, classifier, InMemoryStateStore(), content, text=engine_text(settings)
+    )
 
 
 class Conversation:
@@ -164,7 +205,14 @@ class SqliteStack:
     dispatcher: Dispatcher
 
 
-def sqlite_stack(settings: Settings, content: FileContentStore, path: Path) -> SqliteStack:
+def sqlite_stack(
+    settings: Settings,
+    content: FileContentStore,
+    path: Path,
+    metrics: Metrics | None = None,
+    on_handoff: OnHandoff | None = None,
+    handoff_gate: HandoffGate | None = None,
+) -> SqliteStack:
     from bot.db import engine as db
     from bot.db.store import SqlStore
     from bot.privacy import Protector
@@ -175,7 +223,16 @@ def sqlite_stack(settings: Settings, content: FileContentStore, path: Path) -> S
     protector = Protector(f"test-secret-{path.stem}-" + "k" * 32)
     store = SqlStore(db.sessions(engine), protector)
     classifier = ScriptedClassifier()
-    dispatcher = build_dispatcher(settings, classifier, store, content)
+    dispatcher = build_dispatcher(
+        settings,
+        classifier,
+        store,
+        content,
+        metrics,
+        text=engine_text(settings),
+        on_handoff=on_handoff,
+        handoff_gate=handoff_gate,
+    )
     return SqliteStack(url, engine, protector, store, classifier, dispatcher)
 
 

@@ -19,7 +19,6 @@ import contextvars
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,12 +43,19 @@ _current: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 
-@cache
-def translations(locale: str) -> NullTranslations:
+def _catalog(locale: str) -> NullTranslations:
     """The compiled catalog for a locale (English, the source language, needs none)."""
     if locale == "en":
         return NullTranslations()
     return Translations.load(str(LOCALE_DIR), [locale], DOMAIN)
+
+
+# The committed .mo files: constants of the code, read with it.
+CATALOGS: dict[str, NullTranslations] = {locale: _catalog(locale) for locale in LOCALES}
+
+
+def translations(locale: str) -> NullTranslations:
+    return CATALOGS.get(locale) or NullTranslations()  # unknown: the source language
 
 
 def current_locale() -> str:

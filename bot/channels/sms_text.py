@@ -11,7 +11,6 @@ sent as UCS-2; the segment count says so honestly.
 from __future__ import annotations
 
 import codecs
-import functools
 import importlib
 import math
 import unicodedata
@@ -40,17 +39,14 @@ PLAIN_PUNCTUATION = {  # escapes: several of these look like ASCII
 }
 
 
-@functools.cache
-def _codec() -> codecs.CodecInfo:
-    """The GSM 03.38 codec of the `gsm0338` package (registered when first needed)."""
-    importlib.import_module("gsm0338")
-    return codecs.lookup(CODEC)
+importlib.import_module("gsm0338")  # registers the codec; the package has no typed API
+GSM7 = codecs.lookup(CODEC)
 
 
 def septets(text: str) -> int | None:
     """Septets `text` takes in GSM-7 (extension characters take two), None if it can't be."""
     try:
-        encoded, _ = _codec().encode(text)
+        encoded, _ = GSM7.encode(text)
     except UnicodeEncodeError:
         return None
     return len(encoded)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.content import FileContentStore
 from kernel.types import MessageKind, Urgency
-from tests.conftest import Conversation, ScriptedClassifier
+from tests.conftest import Conversation, ScriptedClassifier, engine_text
 
 
 async def test_answers_intent_with_its_content_and_follow_up_buttons(
@@ -279,7 +279,9 @@ async def test_after_a_silence_the_person_is_returned_to_the_bot(
 
     states = InMemoryStateStore()
     silent_at_once = dataclasses.replace(settings, handoff_silence_hours=0)
-    engine = build_dispatcher(silent_at_once, classifier, states, content)
+    engine = build_dispatcher(
+        silent_at_once, classifier, states, content, text=engine_text(silent_at_once)
+    )
     talk = Conversation(engine)
     classifier.say("quiero hablar con una persona", "talk_to_human")
     await talk.say("quiero hablar con una persona")
@@ -301,8 +303,14 @@ async def test_a_child_alone_makes_an_urgent_handoff_and_alerts_staff(
     async def alert(event) -> None:  # type: ignore[no-untyped-def]
         alerts.append(event)
 
-    engine = build_dispatcher(settings, classifier, InMemoryStateStore(), content)
-    engine.on_handoff = alert
+    engine = build_dispatcher(
+        settings,
+        classifier,
+        InMemoryStateStore(),
+        content,
+        text=engine_text(settings),
+        on_handoff=alert,
+    )
     talk = Conversation(engine)
     classifier.say("mi sobrino de 15 se fue solo para el norte", "child_protection")
     result = await talk.say("mi sobrino de 15 se fue solo para el norte")

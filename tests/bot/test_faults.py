@@ -19,12 +19,11 @@ from bot.db.store import SqlStore
 from bot.engine import build_dispatcher
 from bot.nlu_client import RasaClient
 from bot.privacy import Protector
-from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from handlers.answers import answer
 from kernel.types import IncomingMessage
-from tests.conftest import free_port
+from tests.conftest import engine_text, free_port, web_deps
 from tests.fakes.nlu_server import fake_nlu
 from tests.fakes.server import serve
 
@@ -55,14 +54,14 @@ def test_nlu_killed_during_traffic_then_back(
     protector = Protector("fault-secret-" + "f" * 40)
     store = SqlStore(db.sessions(engine), protector)
     client = RasaClient(f"http://127.0.0.1:{nlu_port}", "", timeout_seconds=2)
-    dispatcher = build_dispatcher(settings, client, store, content)
+    dispatcher = build_dispatcher(settings, client, store, content, text=engine_text(settings))
     channel = WhatsAppChannel(
         WhatsAppConfig("AC" + "2" * 32, TOKEN, "whatsapp:+1", PUBLIC),
         dispatcher.handle,
         store.contact_state,
         store.record_delivery_failure,
     )
-    runtime = Runtime(settings, dispatcher, store, content, engine, protector)
+    runtime = web_deps(settings, dispatcher, store, content, engine, protector)
     documents = answer(content, "es", "documents").text
     apology = content.get("es", "nlu_unavailable").text
     with serve(build_app(runtime, [channel], purge=False)) as url:
@@ -92,7 +91,9 @@ async def test_database_gone_replies_still_go_out(
 
             return IntentResult("documents", 0.95, (("documents", 0.95),))
 
-    dispatcher = build_dispatcher(settings, DocumentsNLU(), store, content)
+    dispatcher = build_dispatcher(
+        settings, DocumentsNLU(), store, content, text=engine_text(settings)
+    )
     results = await asyncio.gather(
         *(
             dispatcher.handle(

@@ -8,11 +8,10 @@ from pathlib import Path
 import httpx
 
 from bot.content import FileContentStore
-from bot.runtime import Runtime
 from bot.settings import SecretSettings, Settings
 from bot.web import build_app
 from tests.bot.admin.test_login_security import running_site
-from tests.conftest import sqlite_stack
+from tests.conftest import sqlite_stack, web_deps
 from tests.fakes.server import serve
 
 
@@ -46,7 +45,7 @@ def test_headers_on_the_chat_page_the_staff_login_and_the_api(
 
 def _app(settings: Settings, content: FileContentStore, path: Path):  # type: ignore[no-untyped-def]
     stack = sqlite_stack(settings, content, path)
-    runtime = Runtime(
+    runtime = web_deps(
         settings, stack.dispatcher, stack.store, content, stack.engine, stack.protector
     )
     return build_app(runtime, [], purge=False)

@@ -10,7 +10,7 @@ from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
 from bot.nlu_client import RasaClient
 from bot.settings import Settings
-from tests.conftest import RunningNLU
+from tests.conftest import RunningNLU, engine_text
 
 
 @pytest.fixture
@@ -18,4 +18,6 @@ def real_engine(
     settings: Settings, nlu_server: RunningNLU, content: FileContentStore
 ) -> Dispatcher:
     client = RasaClient(nlu_server.url, nlu_server.token, timeout_seconds=10)
-    return build_dispatcher(settings, client, InMemoryStateStore(), content)
+    return build_dispatcher(
+        settings, client, InMemoryStateStore(), content, text=engine_text(settings)
+    )

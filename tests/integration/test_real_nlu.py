@@ -18,7 +18,7 @@ from bot.nlu_client import RasaClient
 from bot.settings import PROJECT_ROOT, Settings
 from handlers.answers import answer
 from kernel.types import IncomingMessage
-from tests.conftest import RunningNLU
+from tests.conftest import RunningNLU, engine_text
 
 pytestmark = pytest.mark.rasa
 
@@ -87,7 +87,9 @@ async def test_nlu_server_down_gives_apology_and_menu(
     from tests.conftest import free_port
 
     client = RasaClient(f"http://127.0.0.1:{free_port()}", "x", timeout_seconds=1)
-    engine = build_dispatcher(settings, client, InMemoryStateStore(), content)
+    engine = build_dispatcher(
+        settings, client, InMemoryStateStore(), content, text=engine_text(settings)
+    )
     result = await _ask(engine, "necesito un pasaporte")
     assert result.route == "nlu_unavailable"  # type: ignore[attr-defined]
     assert result.replies[-1].buttons  # type: ignore[attr-defined]

@@ -28,11 +28,11 @@ from bot.engine import build_dispatcher, engine_over
 from bot.nlu_client import RasaClient
 from bot.outbound import Outbound
 from bot.privacy import Protector
-from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
+from kernel.types import EngineResult, IncomingMessage
 from tests.bot.conftest import staff_login
-from tests.conftest import RunningNLU
+from tests.conftest import RunningNLU, engine_text, web_deps
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -90,24 +90,34 @@ def site(
     protector = Protector(SECRET)
     store = SqlStore(sessions, protector)
     client = RasaClient(nlu_server.url, nlu_server.token, timeout_seconds=10)
-    dispatcher = build_dispatcher(settings, client, store, content)
-    runtime = Runtime(settings, dispatcher, store, content, engine, protector, repository, client)
     api = FakeBotAPI(TELEGRAM_TOKEN)
     with serve(api.app()) as api_url:
+        # As in the composition root: Telegram feeds the dispatcher and carries its alerts.
+        async def handle(message: IncomingMessage) -> EngineResult:
+            return await dispatcher.handle(message)
+
         telegram = TelegramChannel(
-            TelegramConfig(TELEGRAM_TOKEN, TELEGRAM_SECRET, "", api_url), dispatcher.handle
+            TelegramConfig(TELEGRAM_TOKEN, TELEGRAM_SECRET, "", api_url), handle
         )
+        dispatcher = build_dispatcher(
+            settings,
+            client,
+            store,
+            content,
+            text=engine_text(settings),
+            on_handoff=StaffAlerter("http://staff/admin/inbox", telegram.send, STAFF_GROUP),
+        )
+        runtime = web_deps(settings, dispatcher, store, content, engine, protector)
         outbound = Outbound()
         outbound.register("telegram", telegram.deliver)
         outbound.register("web", WebOutbox(engine, protector).deliver)
-        dispatcher.on_handoff = StaffAlerter("http://staff/admin/inbox", telegram.send, STAFF_GROUP)
         admin = build_admin(
             AdminDeps(
                 settings,
                 sessions,
                 repository,
                 content,
-                engine_over(settings, client),
+                engine_over(settings, client, engine_text(settings)),
                 None,
                 SECRET,
                 Inbox(sessions, protector),

@@ -29,12 +29,11 @@ from bot.db.subscriptions import Subscriptions
 from bot.engine import build_dispatcher, engine_over
 from bot.outbound import Outbound
 from bot.privacy import Protector
-from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
 from tests.bot.broadcast.helpers import config
 from tests.bot.conftest import staff_login
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, engine_text, web_deps
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import FakeBotAPI
 
@@ -106,8 +105,8 @@ def site(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     protector = Protector(SECRET)
     store = SqlStore(sessions, protector)
     classifier = ScriptedClassifier()
-    dispatcher = build_dispatcher(settings, classifier, store, content)
-    runtime = Runtime(settings, dispatcher, store, content, engine, protector, repository)
+    dispatcher = build_dispatcher(settings, classifier, store, content, text=engine_text(settings))
+    runtime = web_deps(settings, dispatcher, store, content, engine, protector)
     api = FakeBotAPI(TOKEN)
     with serve(api.app()) as api_url:
 
@@ -129,7 +128,7 @@ def site(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                 sessions,
                 repository,
                 content,
-                engine_over(settings, classifier),
+                engine_over(settings, classifier, engine_text(settings)),
                 None,
                 SECRET,
                 Inbox(sessions, protector),

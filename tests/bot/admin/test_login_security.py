@@ -30,10 +30,9 @@ from bot.db.store import SqlStore
 from bot.engine import build_dispatcher, engine_over
 from bot.outbound import Outbound
 from bot.privacy import Protector
-from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, engine_text, web_deps
 from tests.fakes.app_process import app_process
 from tests.fakes.server import serve
 
@@ -80,15 +79,15 @@ def running_site(settings: Settings, path: Path, limits: dict[str, str]) -> Iter
     protector = Protector(SECRET)
     store = SqlStore(sessions, protector)
     classifier = ScriptedClassifier()
-    dispatcher = build_dispatcher(settings, classifier, store, content)
-    runtime = Runtime(settings, dispatcher, store, content, engine, protector, repository)
+    dispatcher = build_dispatcher(settings, classifier, store, content, text=engine_text(settings))
+    runtime = web_deps(settings, dispatcher, store, content, engine, protector)
     admin = build_admin(
         AdminDeps(
             settings,
             sessions,
             repository,
             content,
-            engine_over(settings, classifier),
+            engine_over(settings, classifier, engine_text(settings)),
             None,
             SECRET,
             Inbox(sessions, protector),

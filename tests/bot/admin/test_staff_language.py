@@ -26,6 +26,7 @@ from bot.nlu_client import RasaClient
 from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.settings import Settings
+from tests.conftest import engine_text
 
 SECRET = "staff-language-test-secret-" + "z" * 32
 EDITOR = ("ana@example.org", "ana-password-123")
@@ -51,7 +52,11 @@ async def admin(database_url: str, settings: Settings) -> AsyncIterator[httpx.AS
             repository,
             content,
             # Never called by these pages: nothing here classifies a message.
-            engine_over(settings, RasaClient("http://127.0.0.1:9", "unused", timeout_seconds=1)),
+            engine_over(
+                settings,
+                RasaClient("http://127.0.0.1:9", "unused", timeout_seconds=1),
+                engine_text(settings),
+            ),
             None,
             SECRET,
             Inbox(sessions, protector),

@@ -15,7 +15,7 @@ from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
 from bot.privacy import Protector
 from bot.settings import Settings
-from tests.conftest import Conversation, ScriptedClassifier
+from tests.conftest import Conversation, ScriptedClassifier, engine_text
 
 PHONE = "whatsapp:+50370009876"
 CHAT_ID = "5550001"
@@ -28,9 +28,14 @@ def _engine(
     database: AsyncEngine,
     protector: Protector,
 ) -> Dispatcher:
-    dispatcher = build_dispatcher(settings, ScriptedClassifier(), store, content)
-    dispatcher.alerts = build_flow(settings, content, database, protector)
-    return dispatcher
+    return build_dispatcher(
+        settings,
+        ScriptedClassifier(),
+        store,
+        content,
+        text=engine_text(settings),
+        alerts=build_flow(settings, content, database, protector),
+    )
 
 
 async def _scan(database: AsyncEngine, needles: list[str]) -> list[str]:

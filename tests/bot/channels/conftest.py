@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 
 from bot.content import FileContentStore
 from bot.db import engine as db
-from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.web import build_app
-from tests.conftest import SqliteStack, sqlite_stack
+from tests.conftest import SqliteStack, sqlite_stack, web_deps
 from tests.fakes.server import serve
 
 
@@ -39,7 +38,7 @@ class ChannelStack:
 
     def serve_app(self, *channels: Any, port: int | None = None) -> str:
         """The real app with these channels (the web chat is always there); its base URL."""
-        runtime = Runtime(
+        runtime = web_deps(
             self.settings,
             self.base.dispatcher,
             self.base.store,

@@ -22,7 +22,7 @@ from bot.engine import build_dispatcher
 from bot.settings import Settings
 from handlers.answers import answer
 from tests.bot.channels.conftest import ChannelStack, count_rows
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, engine_text
 from tests.fakes.server import serve
 from tests.fakes.telegram_api import Call, FakeBotAPI
 
@@ -300,7 +300,9 @@ def test_long_polling_answers_without_a_webhook(
     api = FakeBotAPI(TOKEN)
     classifier = ScriptedClassifier()
     classifier.say("hola", "greet")
-    dispatcher = build_dispatcher(settings, classifier, InMemoryStateStore(), content)
+    dispatcher = build_dispatcher(
+        settings, classifier, InMemoryStateStore(), content, text=engine_text(settings)
+    )
 
     async def scenario(api_url: str) -> list[Call]:
         channel = TelegramChannel(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -14,13 +15,14 @@ from bot.channels.webchat import COOKIE
 from bot.content import FileContentStore
 from bot.db import engine as db
 from bot.db.web_outbox import WebOutbox
+from bot.metrics import Metrics
 from bot.privacy import Protector
-from bot.runtime import Runtime
+from bot.ratelimit import RateLimits, handoff_cooldown
 from bot.settings import Settings
 from bot.web import build_app
 from kernel.types import Reply
 from tests.bot.channels.conftest import ChannelStack
-from tests.conftest import sqlite_stack
+from tests.conftest import sqlite_stack, web_deps
 from tests.fakes.server import serve
 
 EMERGENCY = {"payload": "topic:trafficking_emergency"}
@@ -122,16 +124,20 @@ def test_a_thousand_messages_from_one_identity_are_limited_and_alerts_capped(
         alerts.append(replies[0].text)
 
     cap = 3
-    stack = sqlite_stack(settings, content, tmp_path / "flood.sqlite3")
-    stack.dispatcher.on_handoff = StaffAlerter(
-        "http://staff/admin/inbox",
-        telegram_send,
-        "-100",
-        max_per_minute=cap,
-        metrics=stack.dispatcher.metrics,
+    counters = Metrics()
+    limits = RateLimits.from_settings(settings.limits, counters)
+    stack = sqlite_stack(
+        settings,
+        content,
+        tmp_path / "flood.sqlite3",
+        metrics=counters,
+        on_handoff=StaffAlerter(
+            "http://staff/admin/inbox", telegram_send, "-100", max_per_minute=cap, metrics=counters
+        ),
+        handoff_gate=handoff_cooldown(limits),
     )
-    runtime = Runtime(
-        settings, stack.dispatcher, stack.store, content, stack.engine, stack.protector
+    runtime = web_deps(
+        settings, stack.dispatcher, stack.store, content, stack.engine, stack.protector, limits
     )
     per_identity = parse(settings.limits["web_per_identity"]).amount
     new_per_ip = parse(settings.limits["web_new_identity_per_ip"]).amount
@@ -148,7 +154,8 @@ def test_a_thousand_messages_from_one_identity_are_limited_and_alerts_capped(
     # A new server (fresh counters): a script that drops the cookie gets a new identity
     # each time; the address is limited in how many it may obtain, and staff get at
     # most `cap` alerts.
-    with serve(build_app(runtime, [], purge=False)) as url:
+    fresh_limits = RateLimits.from_settings(settings.limits, counters)
+    with serve(build_app(replace(runtime, limits=fresh_limits), [], purge=False)) as url:
         fresh = [httpx.post(f"{url}/api/chat", json=EMERGENCY).status_code for _ in range(100)]
         assert fresh.count(200) <= new_per_ip and fresh[-1] == 429
         tickets = database.execute("select count(*) from handoff_tickets").fetchone()[0]

@@ -9,7 +9,7 @@ from bot.db.models import Base
 from bot.db.store import SqlStore
 from bot.engine import build_dispatcher
 from bot.settings import Settings
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, engine_text
 
 PHONE = "whatsapp:+50370001234"
 CHAT_ID = "987654321"
@@ -18,7 +18,7 @@ CHAT_ID = "987654321"
 def dispatcher_for(
     settings: Settings, store: SqlStore, classifier: ScriptedClassifier, content: FileContentStore
 ):  # type: ignore[no-untyped-def]
-    return build_dispatcher(settings, classifier, store, content)
+    return build_dispatcher(settings, classifier, store, content, text=engine_text(settings))
 
 
 async def scan_for(database: AsyncEngine, needles: list[str]) -> list[str]:

@@ -20,7 +20,7 @@ from bot.privacy import Protector
 from bot.settings import Settings
 from handlers.answers import answer
 from kernel.types import IncomingMessage
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, engine_text
 from tests.fakes.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.slow  # an outage held for ten seconds
@@ -48,7 +48,9 @@ async def test_ten_second_database_outage_loses_nothing(
     states = WriteBehindStore(SqlStore(db.sessions(engine), Protector("o" * 48)), metrics)
     classifier = ScriptedClassifier()
     classifier.say("necesito el pasaporte", "documents")
-    dispatcher = build_dispatcher(settings, classifier, states, content, metrics)
+    dispatcher = build_dispatcher(
+        settings, classifier, states, content, metrics, text=engine_text(settings)
+    )
     documents = answer(content, "es", "documents").text
     sent = 0
 

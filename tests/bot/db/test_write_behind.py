@@ -15,7 +15,7 @@ from bot.engine import build_dispatcher
 from bot.metrics import Metrics
 from bot.settings import Settings
 from kernel.types import EngineResult, IncomingMessage, UserState
-from tests.conftest import Conversation, ScriptedClassifier
+from tests.conftest import Conversation, ScriptedClassifier, engine_text
 
 
 async def test_state_is_fresh_and_everything_is_written(
@@ -25,7 +25,9 @@ async def test_state_is_fresh_and_everything_is_written(
     states = WriteBehindStore(store, metrics)
     classifier = ScriptedClassifier()
     classifier.say("hola", "greet")
-    engine = build_dispatcher(settings, classifier, states, content, metrics)
+    engine = build_dispatcher(
+        settings, classifier, states, content, metrics, text=engine_text(settings)
+    )
     talk = Conversation(engine, user_id="wb-user")
     greeting = await talk.say("hola")
     second = greeting.replies[-1].buttons[1].payload.removeprefix("topic:")
@@ -51,7 +53,10 @@ async def test_erasure_waits_for_queued_writes(
     states = WriteBehindStore(store, Metrics())
     classifier = ScriptedClassifier()
     classifier.say("hola", "greet")
-    talk = Conversation(build_dispatcher(settings, classifier, states, content), user_id="gone")
+    talk = Conversation(
+        build_dispatcher(settings, classifier, states, content, text=engine_text(settings)),
+        user_id="gone",
+    )
     await talk.say("hola")
     await talk.say("borrar mis datos")
     await talk.say("si")
@@ -76,7 +81,9 @@ async def test_binary_junk_does_not_fail_the_batch_it_is_written_with(
     """A NUL byte (PostgreSQL refuses it) or an unpaired surrogate once dropped everyone's."""
     metrics = Metrics()
     states = WriteBehindStore(store, metrics)
-    engine = build_dispatcher(settings, ScriptedClassifier(), states, content, metrics)
+    engine = build_dispatcher(
+        settings, ScriptedClassifier(), states, content, metrics, text=engine_text(settings)
+    )
     texts = ["hola", "\x00\x01\x02 binario", "mal \ud800 texto", "gracias"]
     for n, text in enumerate(texts):
         reply = await Conversation(engine, user_id=f"junk-{n}").say(text)

@@ -1,0 +1,77 @@
+"""`ventanilla admin create-user|set-password`: staff accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bot.commands.common import say
+from bot.settings import Settings
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    admin = sub.add_parser("admin", help="staff accounts").add_subparsers(
+        dest="admin_command", required=True
+    )
+    create_user = admin.add_parser("create-user", help="create a staff account (asks the password)")
+    create_user.add_argument("email")
+    create_user.add_argument("--role", choices=["editor", "agent", "viewer"], default="viewer")
+    create_user.set_defaults(func=cmd_admin_create_user)
+    set_password = admin.add_parser(
+        "set-password", help="change a staff password (ends that account's sessions)"
+    )
+    set_password.add_argument("email")
+    set_password.set_defaults(func=cmd_admin_set_password)
+
+
+def cmd_admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    """A new password; every open session of the account ends with it."""
+    import getpass
+
+    from bot.admin.accounts import AccountError, Accounts
+    from bot.composition import storage
+    from bot.db.engine import sessions
+
+    password = getpass.getpass(f"New password for {args.email}: ")
+    if password != getpass.getpass("Repeat the password: "):
+        say("error: the passwords differ")
+        return 1
+
+    async def work() -> int:
+        async with storage(settings) as (_store, engine, _protector):
+            try:
+                await Accounts(sessions(engine)).set_password(args.email, password)
+            except AccountError as exc:
+                say(f"error: {exc}")
+                return 1
+        print(f"password changed for {args.email}; its sessions have ended")
+        return 0
+
+    return asyncio.run(work())
+
+
+def cmd_admin_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    import getpass
+
+    from bot.admin.accounts import AccountError, Accounts, Role
+    from bot.composition import storage
+    from bot.db.engine import sessions
+
+    password = getpass.getpass(f"Password for {args.email}: ")
+    if password != getpass.getpass("Repeat the password: "):
+        say("error: the passwords differ")
+        return 1
+
+    async def work() -> int:
+        async with storage(settings) as (_store, engine, _protector):
+            try:
+                staff = await Accounts(sessions(engine)).create(
+                    args.email, password, Role(args.role)
+                )
+            except AccountError as exc:
+                say(f"error: {exc}")
+                return 1
+        print(f"created {staff.email} ({staff.role.value})")
+        return 0
+
+    return asyncio.run(work())
