@@ -77,10 +77,10 @@ class Dispatcher:
         self._classifier = classifier
         self._content = content
         self._states = states
-        self.on_handoff = on_handoff
-        self.handoff_gate = handoff_gate
+        self._on_handoff = on_handoff
+        self._handoff_gate = handoff_gate
         # Alert subscriptions (bot/broadcast/flow.py).
-        self.alerts = alerts
+        self._alerts = alerts
         self._office_hours = office_hours
         self.metrics = metrics or Metrics()
         for name, text in METRIC_HELP.items():
@@ -176,10 +176,10 @@ class Dispatcher:
         start = routing.opening(self._rules, message, state)
         if isinstance(start, Decision):
             return start
-        if self.alerts is not None:
+        if self._alerts is not None:
             # The hook still changes the state it is given (bot/broadcast/flow.py).
             hooked = replace(start, state=replace(start.state))
-            subscribed = await self.alerts.route(
+            subscribed = await self._alerts.route(
                 message, hooked.state, start.language, message.text
             )
             if subscribed is not None:
@@ -212,7 +212,7 @@ class Dispatcher:
     async def _hand_off(self, message: IncomingMessage, decision: Decision) -> Decision:
         request, state = decision.result.handoff, decision.state
         assert request is not None
-        gate = self.handoff_gate
+        gate = self._handoff_gate
         if not state.open_ticket and gate is not None and not await gate(message):
             # The answer (emergency numbers included) still goes out; no new ticket.
             log.warning("handoff refused by the cooldown (%s)", request.reason)
@@ -226,10 +226,10 @@ class Dispatcher:
             return decision
         office_open = self._office_hours is None or self._office_hours.is_open()
         decision = ticket_opened(self._content, decision, reference, created, office_open)
-        if created and self.on_handoff is not None:
+        if created and self._on_handoff is not None:
             event = HandoffEvent(reference, request.reason, request.urgency, message.channel)
             try:
-                await self.on_handoff(event)
+                await self._on_handoff(event)
             except Exception:
                 log.exception("could not alert staff about ticket %s", reference)
         return decision
