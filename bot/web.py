@@ -139,6 +139,8 @@ def build_app(
         secure_cookie=settings.is_production,
         cookie_max_age=int(settings.handoff_silence_hours * 3600),
         allowed_origins=(f"{public.scheme}://{public.netloc}",) if public.netloc else (),
+        languages=tuple(settings.languages),
+        default_language=settings.default_language,
     )
     routes: list[BaseRoute] = [
         Route("/healthz", _healthz),
@@ -148,6 +150,7 @@ def build_app(
             WebOutbox(deps.database, deps.protector),
             deps.limits,
             web_config,
+            runtime.content,
         ),
         *quick_exit.routes(
             deps.content, settings.languages, settings.quick_exit_url, cookies=(webchat.COOKIE,)

@@ -7,6 +7,9 @@
   const form = document.getElementById("form");
   const input = document.getElementById("text");
   const shown = new Set();  // staff replies already on the page, by id
+  // The page's language (the server chose it from the browser's): answers to button
+  // presses, which carry no words to tell the language by, come in it.
+  const language = document.documentElement.lang;
   let sequence = 0;
   function bubble(text, who) {
     const div = document.createElement("div");
@@ -25,7 +28,8 @@
   async function send(body, label) {
     if (label) bubble(label, "me");
     sequence += 1;
-    const response = await post("/api/chat", Object.assign({message_id: Date.now() + "-" + sequence}, body));
+    const response = await post(
+      "/api/chat", Object.assign({message_id: Date.now() + "-" + sequence, language: language}, body));
     let data = {};
     try { data = await response.json(); } catch (error) { data = {}; }
     if (!response.ok) { bubble(data.error || "error", "bot"); return; }
@@ -59,6 +63,10 @@
       }
       if (last !== null) await post("/api/chat/updates/ack", {up_to: last});
     } catch (error) { /* offline for a moment: try again on the next tick */ }
+  }
+  // The greeting and its topics are part of the page; their buttons work like any other.
+  for (const btn of log.querySelectorAll("button[data-payload]")) {
+    btn.addEventListener("click", () => send({payload: btn.dataset.payload}, btn.textContent));
   }
   setInterval(collect, 4000);
   form.addEventListener("submit", (event) => {

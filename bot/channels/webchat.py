@@ -22,13 +22,16 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import jinja2
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bot.accept_language import negotiate
 from bot.http_limits import BodyTooLarge, clean_text, loads_limited
 from bot.ratelimit import RateLimits, Verdict
-from kernel.types import EngineResult, IncomingMessage
+from handlers.answers import answer
+from kernel.types import ContentStore, EngineResult, IncomingMessage, Reply
 
 CHANNEL = "web"
 
@@ -39,6 +42,7 @@ class PendingReplies(Protocol):
     async def pending(self, user_id: str) -> list[tuple[int, str]]: ...
 
     async def acknowledge(self, user_id: str, up_to: int) -> int: ...
+
 
 PAGE = Path(__file__).with_name("webchat.html")
 SCRIPT = Path(__file__).with_name("webchat.js")
@@ -53,6 +57,44 @@ class WebChatConfig:
     secure_cookie: bool = False  # production: the cookie travels over HTTPS only
     cookie_max_age: int = 24 * 3600
     allowed_origins: tuple[str, ...] = ()  # besides the page's own (e.g. PUBLIC_BASE_URL)
+    languages: tuple[str, ...] = ("es", "en")  # the page greets in the browser's, if one of these
+    default_language: str = "es"
+
+
+GREETING_KEY = "greet"  # the page opens with this answer and its topics
+PROMPT_KEY = "web_chat_prompt"  # text: the message box's placeholder; title: "send"
+_PAGES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(PAGE.parent), autoescape=True, keep_trailing_newline=True
+)
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """What the page shows before anyone writes, in one language; all of it from content."""
+
+    lang: str
+    greeting: Reply | None
+    prompt: str
+    send: str
+
+
+def welcome(content: ContentStore | None, language: str) -> Welcome:
+    """The greeting with its topic buttons, the box's placeholder and the send label."""
+    if content is None:
+        return Welcome(language, None, "", "")
+    greeting = (
+        answer(content, language, GREETING_KEY) if content.has(language, GREETING_KEY) else None
+    )
+    if content.has(language, PROMPT_KEY):
+        prompt = content.get(language, PROMPT_KEY)
+        return Welcome(language, greeting, prompt.text.strip(), prompt.title)
+    return Welcome(language, greeting, "", "")
+
+
+def render_page(page: Welcome) -> str:
+    return _PAGES.get_template(PAGE.name).render(
+        lang=page.lang, greeting=page.greeting, prompt=page.prompt, send=page.send
+    )
 
 
 def to_incoming(identity: str, body: dict[str, object]) -> IncomingMessage:
@@ -61,6 +103,7 @@ def to_incoming(identity: str, body: dict[str, object]) -> IncomingMessage:
     payload = body.get("payload")
     message_id = body.get("message_id")
     message_id = str(message_id) if isinstance(message_id, str | int) else None
+    language = body.get("language")  # the page's language; the engine accepts only its own
     if not isinstance(text, str | None) or not isinstance(payload, str | None):
         raise ValueError("text and payload must be strings")
     return IncomingMessage(
@@ -71,6 +114,7 @@ def to_incoming(identity: str, body: dict[str, object]) -> IncomingMessage:
         message_id=f"{identity}:{message_id}"
         if message_id and _MESSAGE_ID.match(message_id)
         else None,
+        language_hint=language if isinstance(language, str) and len(language) <= 8 else None,
     )
 
 
@@ -134,12 +178,13 @@ class WebChat:
         outbox: PendingReplies,
         limits: RateLimits,
         config: WebChatConfig,
+        content: ContentStore | None = None,
     ) -> None:
         self._handle = handle
         self._outbox = outbox
         self._limits = limits
         self._config = config
-        self._page = PAGE.read_text(encoding="utf-8")
+        self._content = content  # the greeting, the box's placeholder and the send label
 
     def routes(self) -> list[Route]:
         return [
@@ -170,10 +215,21 @@ class WebChat:
         return None
 
     async def index(self, request: Request) -> Response:
-        """The page; a first visit typed or bookmarked gets its identity here. A link from
-        another site does not carry the Strict cookie, so no identity is issued then (it
-        would replace the visitor's): the page's first message gets one if needed."""
-        response = HTMLResponse(self._page)
+        """The page, greeting in the browser's language (from content, read at each visit so
+        a published change shows at once). A first visit typed or bookmarked gets its
+        identity here; a link from another site does not carry the Strict cookie, so no
+        identity is issued then (it would replace the visitor's): the page's first message
+        gets one if needed. Nothing is stored for a visit."""
+        if self._content is not None:
+            await self._content.refresh()
+        language = negotiate(
+            request.headers.get("accept-language", ""),
+            self._config.languages,
+            self._config.default_language,
+        )
+        response = HTMLResponse(
+            render_page(welcome(self._content, language)), headers={"Vary": "Accept-Language"}
+        )
         if identity_of(request) is None and request.headers.get("sec-fetch-site") in (
             None,
             "none",
@@ -255,5 +311,8 @@ def routes(
     outbox: PendingReplies,
     limits: RateLimits | None = None,
     config: WebChatConfig | None = None,
+    content: ContentStore | None = None,
 ) -> list[Route]:
-    return WebChat(handle, outbox, limits or RateLimits(), config or WebChatConfig()).routes()
+    return WebChat(
+        handle, outbox, limits or RateLimits(), config or WebChatConfig(), content
+    ).routes()
