@@ -4,6 +4,7 @@ The real app on a real SQLite file; the page in Debian's Chromium (Playwright)."
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from tests.fakes.server import serve
 
 CHROMIUM = "/usr/bin/chromium"
 NARROW = {"width": 320, "height": 640}
+SCREENSHOTS = os.environ.get("VENTANILLA_SCREENSHOTS")  # a folder: save the page there
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +93,8 @@ def test_welcome_at_320_pixels_and_a_topic_in_english(
     expect(page.get_by_role("textbox", name=prompt.text.strip())).to_be_visible()
     expect(page.get_by_role("button", name=prompt.title)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    if SCREENSHOTS:
+        page.screenshot(path=str(Path(SCREENSHOTS) / "webchat-320px.png"))
     topic = answer(content, "en", "greet").buttons[0]
     page.get_by_role("button", name=topic.label).click()
     key = topic.payload.removeprefix("topic:")
