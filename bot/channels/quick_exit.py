@@ -31,14 +31,19 @@ CONTENT_KEY = "quick_exit"
 
 def script_settings(
     content: ContentStore, languages: Sequence[str], url: str
-) -> dict[str, str]:
-    """The button's label and the note in every language ("Salida rápida / Quick exit")."""
-    entries = [content.get(language, CONTENT_KEY) for language in languages]
+) -> dict[str, object]:
+    """The button's label and the note in each language, for a page in that language, and
+    in all of them at once ("Salida rápida / Quick exit") for a page in any other."""
+    entries = {language: content.get(language, CONTENT_KEY) for language in languages}
     return {
         "url": url,
         "endpoint": EXIT_PATH,
-        "label": " / ".join(dict.fromkeys(entry.title for entry in entries)),
-        "note": " / ".join(dict.fromkeys(entry.text.strip() for entry in entries)),
+        "label": " / ".join(dict.fromkeys(entry.title for entry in entries.values())),
+        "note": " / ".join(dict.fromkeys(entry.text.strip() for entry in entries.values())),
+        "texts": {
+            language: {"label": entry.title, "note": entry.text.strip()}
+            for language, entry in entries.items()
+        },
     }
 
 

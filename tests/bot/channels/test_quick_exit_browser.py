@@ -65,7 +65,7 @@ def assert_gone(page: Page, texts: list[str]) -> None:
 def test_quick_exit_leaves_no_chat_on_the_page_in_storage_or_behind_back(
     site: Site, browser: Browser, content: FileContentStore
 ) -> None:
-    context = browser.new_context()
+    context = browser.new_context(locale="es-SV")  # the page follows the browser's language
     page = context.new_page()
     texts = chat(page, site, content)
     assert page.evaluate("localStorage.length + sessionStorage.length") > 0
@@ -82,7 +82,7 @@ def test_quick_exit_leaves_no_chat_on_the_page_in_storage_or_behind_back(
 def test_escape_twice_is_the_same_quick_exit(
     site: Site, browser: Browser, content: FileContentStore
 ) -> None:
-    context = browser.new_context()
+    context = browser.new_context(locale="es-SV")  # the page follows the browser's language
     page = context.new_page()
     texts = chat(page, site, content)
     page.keyboard.press("Escape")

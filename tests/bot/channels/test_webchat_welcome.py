@@ -92,7 +92,13 @@ def test_welcome_at_320_pixels_and_a_topic_in_english(
     prompt = content.get("en", "web_chat_prompt")
     expect(page.get_by_role("textbox", name=prompt.text.strip())).to_be_visible()
     expect(page.get_by_role("button", name=prompt.title)).to_be_visible()
+    exit_en, exit_es = (content.get(language, "quick_exit") for language in ("en", "es"))
+    expect(page.locator("#quick-exit")).to_have_text(exit_en.title)  # the page's language only
+    expect(page.locator("#quick-exit-note")).to_have_text(exit_en.text.strip())
+    for seen in (greeting, page.locator("#quick-exit"), page.get_by_role("textbox")):
+        expect(seen).to_be_in_viewport()  # on the first screen, no scrolling
     assert page.evaluate("document.documentElement.scrollWidth") <= NARROW["width"]
+    assert exit_es.text.strip() not in page.content()
     if SCREENSHOTS:
         page.screenshot(path=str(Path(SCREENSHOTS) / "webchat-320px.png"))
     topic = answer(content, "en", "greet").buttons[0]
