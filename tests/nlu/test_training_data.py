@@ -6,7 +6,6 @@ test: the model still trains and the figures even improve. These checks catch it
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 
 import numpy as np
@@ -16,10 +15,12 @@ from scipy.sparse import csr_matrix
 
 from bot.settings import PROJECT_ROOT
 from kernel.normalize import normalize_text, words
+from nlu import eval_fingerprints
 from nlu.training_data import Example, load_examples
 
 DATA = PROJECT_ROOT / "nlu" / "data"
-# The evaluation sets sit next to the repository on the team's machines, not in it.
+# The evaluation sets sit next to the repository on the team's machines, not in it;
+# where they are absent the committed fingerprints of their lines stand in.
 EVAL_DIR = PROJECT_ROOT.parent / "shared" / "eval"
 LANGUAGES = ("es", "en")
 
@@ -96,15 +97,8 @@ def test_no_text_is_given_two_intents_or_repeated(examples: list[Example]) -> No
 
 
 def _eval_texts() -> list[str]:
-    files = sorted(EVAL_DIR.glob("*.jsonl"))
-    if not files:
-        pytest.skip(f"no evaluation sets in {EVAL_DIR}")
-    texts = []
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                texts.append(normalize_text(str(json.loads(line)["text"])))
-    return texts
+    """The live evaluation lines, normalised; empty where the sets are not beside us."""
+    return [normalize_text(t) for t in eval_fingerprints.eval_texts(EVAL_DIR)]
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -132,16 +126,48 @@ def test_no_evaluation_line_leaks_into_training(examples: list[Example]) -> None
     """Copied or lightly edited evaluation lines would make the figures measure memory.
 
     Short texts ("gracias", "hola") are common to any chat and are skipped; from four
-    words on, an exact match or a near copy (three quarters of the words shared) fails.
-    Only our own training line is printed, never the evaluation line.
+    words on, the same words in any order fail everywhere (against the committed
+    fingerprints), and where the evaluation sets are beside the repository a near copy
+    (three quarters of the words shared) fails too. Only our own training line is
+    printed, never the evaluation line.
     """
+    known = eval_fingerprints.read()
+    leaks = [
+        f"{e.language}/{e.intent}: {e.text}"
+        for e in examples
+        if eval_fingerprints.fingerprint(e.text) in known
+    ]
     theirs = [ws for ws in (frozenset(words(t)) for t in _eval_texts()) if len(ws) >= 4]
     ours = [e for e in examples if len(set(words(normalize_text(e.text)))) >= 4]
-    mine = [frozenset(words(normalize_text(e.text))) for e in ours]
-    leaks = [
-        f"{ours[i].language}/{ours[i].intent}: {ours[i].text}" for i in _near_copies(mine, theirs)
-    ]
+    if theirs:
+        mine = [frozenset(words(normalize_text(e.text))) for e in ours]
+        leaks += [
+            f"{ours[i].language}/{ours[i].intent}: {ours[i].text}"
+            for i in _near_copies(mine, theirs)
+        ]
+    leaks = sorted(set(leaks))
     assert leaks == [], "training lines too close to evaluation lines:\n" + "\n".join(leaks)
+
+
+def test_the_fingerprints_cover_every_evaluation_line() -> None:
+    """The committed fingerprints are current: every live evaluation line of four words
+    or more has one (regenerate: `python -m nlu.eval_fingerprints ../shared/eval`).
+    Without the live sets, the file must still hold a plausible number of well-formed
+    fingerprints, so an emptied file cannot pass the leak check silently."""
+    known = eval_fingerprints.read()
+    assert all(len(f) == 64 and set(f) <= set("0123456789abcdef") for f in known)
+    assert len(known) >= 500  # 637 from the 667 lines of 2026-12-02
+    live = eval_fingerprints.fingerprints(_eval_texts())
+    missing = len(live - known)
+    assert missing == 0, f"{missing} evaluation lines have no fingerprint: regenerate the file"
+
+
+def test_a_fingerprint_matches_the_same_words_in_any_form_and_nothing_else() -> None:
+    line = "Mi hermano se fue hace tres meses y ya no contesta"
+    same = eval_fingerprints.fingerprint("y ya no contesta, mi HERMANO se fue hace tres meses!!")
+    assert eval_fingerprints.fingerprint(line) == same
+    assert eval_fingerprints.fingerprint(line.replace("tres", "dos")) != same
+    assert eval_fingerprints.fingerprint("hola buenas noches") is None  # too short to count
 
 
 def test_leak_check_catches_a_lightly_edited_copy() -> None:
