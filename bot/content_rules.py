@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from kernel.translatable import N_, Message
 from kernel.types import ContentEntry
 
 # A phone screen. On a 6-inch phone at the default font size, WhatsApp and
@@ -48,6 +49,21 @@ def internal_notes(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+# What text_problems says: English for `ventanilla content check`, translated on the
+# staff pages' publishing gate (kernel.translatable).
+_NOTE_IN = {
+    "text": N_("text contains an internal note or placeholder: {notes}"),
+    "title": N_("title contains an internal note or placeholder: {notes}"),
+}
+_TOO_LONG = N_(
+    "text has {chars} characters (max {max}, one phone screen);"
+    " shorten it and move details to a follow-up option"
+)
+_TOO_MANY_LINES = N_("text has {lines} lines (max {max}, one phone screen)")
+_NO_CONFIRM_AT = N_("needs_review is set but confirm_at (where to confirm) is empty")
+_NOTE_IN_CONFIRM_AT = N_("confirm_at contains an internal note or placeholder")
+
+
 def text_problems(entry: ContentEntry) -> list[str]:
     """Why this entry's text or title cannot be shown to a person as it is."""
     problems: list[str] = []
@@ -56,22 +72,17 @@ def text_problems(entry: ContentEntry) -> list[str]:
             value = _CODE_FIELD.sub("", value)
         notes = internal_notes(value)
         if notes:
-            problems.append(
-                f"{field_name} contains an internal note or placeholder: {', '.join(notes)}"
-            )
+            problems.append(Message(_NOTE_IN[field_name], notes=", ".join(notes)))
     if len(entry.text) > SCREEN_CHARS:
-        problems.append(
-            f"text has {len(entry.text)} characters (max {SCREEN_CHARS}, one phone screen);"
-            " shorten it and move details to a follow-up option"
-        )
+        problems.append(Message(_TOO_LONG, chars=len(entry.text), max=SCREEN_CHARS))
     lines = len(entry.text.splitlines())
     if lines > SCREEN_LINES:
-        problems.append(f"text has {lines} lines (max {SCREEN_LINES}, one phone screen)")
+        problems.append(Message(_TOO_MANY_LINES, lines=lines, max=SCREEN_LINES))
     if entry.needs_review and entry.kind in _USER_FACING_KINDS:
         if not entry.confirm_at:
-            problems.append("needs_review is set but confirm_at (where to confirm) is empty")
+            problems.append(Message(_NO_CONFIRM_AT))
         elif internal_notes(entry.confirm_at):
-            problems.append("confirm_at contains an internal note or placeholder")
+            problems.append(Message(_NOTE_IN_CONFIRM_AT))
     return problems
 
 

@@ -15,8 +15,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from kernel.translatable import N_, Message
 from nlu.server import NLUServerError, rasa_env, rasa_executable
 from nlu.training_data import Example, load_examples, write_normalized
+
+# Progress, as the terminal and (translated) the staff pages' retraining show it.
+TRAINING = N_("Training on {examples} examples of {intents} intents ...")
+STEP = N_("  {step} ({seconds} s)")  # {step}: Rasa's own words for the component
+WRITTEN = N_("Model written to {model} in {seconds} s")
 
 
 class TrainingError(Exception):
@@ -63,7 +69,7 @@ def train_model(
     name = f"{name_prefix}-{stamp}"
     out_dir = out_dir.resolve()
     intents = len({e.intent for e in examples})
-    report(f"Training on {len(examples)} examples of {intents} intents ...")
+    report(Message(TRAINING, examples=len(examples), intents=intents))
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ventanilla-train-") as tmp:
         data_file = write_normalized(examples, Path(tmp) / "data" / "nlu.yml")
@@ -84,7 +90,7 @@ def train_model(
     model = out_dir / f"{name}.tar.gz"
     if code != 0 or not model.exists():
         raise TrainingError("rasa train failed:\n" + "\n".join(tail[-15:]))
-    report(f"Model written to {model} in {time.monotonic() - started:.0f}s")
+    report(Message(WRITTEN, model=str(model), seconds=round(time.monotonic() - started)))
     return model
 
 
@@ -110,7 +116,7 @@ def _run_rasa(
         tail = [*tail[-30:], line]
         if "to train component" in line or "training component" in line:
             step = line.split(" - ", 1)[-1].strip()
-            report(f"  {step[:110]} ({time.monotonic() - started:.0f}s)")
+            report(Message(STEP, step=step[:110], seconds=round(time.monotonic() - started)))
     return process.wait(), tail
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.admin.i18n import gettext as _
+from bot.admin.i18n import translate
 from bot.content import MAX_TITLE_CHARS, FileContentStore, bundle_from_texts
 from bot.content_rules import text_problems
 from bot.db.content import ContentRepository, Version
@@ -44,7 +46,7 @@ class GateCase:
 class GateReport:
     key: str
     cases: list[GateCase]
-    errors: list[str]  # invalid content: never publishable
+    errors: list[str]  # invalid content: never publishable (in the staff member's language)
 
     @property
     def failing(self) -> list[GateCase]:
@@ -69,7 +71,7 @@ async def _answers(
 ) -> list[str | None]:
     handle = engine_for(store)
     answers: list[str | None] = []
-    for index, (_, question) in enumerate(questions):
+    for index, (_key, question) in enumerate(questions):
         result = await handle(
             IncomingMessage(
                 channel="gate", user_id=f"gate-{index}", text=question, language_hint=language
@@ -97,15 +99,18 @@ async def run_gate(
         entry = after_bundle.entries[draft.language].get(draft.key)
         if entry is not None:
             if not entry.text:
-                errors.append("the text is empty")
-            errors.extend(text_problems(entry))
+                errors.append(_("the text is empty"))
+            errors.extend(translate(problem) for problem in text_problems(entry))
             if not entry.title or len(entry.title) > MAX_TITLE_CHARS:
-                errors.append(f"the title needs 1-{MAX_TITLE_CHARS} characters")
+                errors.append(_("the title needs 1-{max} characters").format(max=MAX_TITLE_CHARS))
             for option in entry.options:
                 if option not in after_bundle.entries[draft.language]:
-                    errors.append(f"option {option!r} is not a content key")
+                    errors.append(
+                        _("option {option} is not a content key").format(option=repr(option))
+                    )
     except Exception as exc:  # a broken draft must be reported, not crash the page
-        return GateReport(draft.key, [], [f"the draft cannot be read: {exc}"])
+        # The reader's own words about what is wrong (YAML, fields) follow in English.
+        return GateReport(draft.key, [], [_("the draft cannot be read: {error}").format(error=exc)])
     before = FileContentStore(
         bundle_from_texts(published, settings.languages), settings.default_language
     )

@@ -28,6 +28,7 @@ from babel.support import NullTranslations, Translations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bot.accept_language import negotiate as accept_language_negotiate
+from kernel.translatable import Message
 
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
@@ -85,6 +86,23 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 _ = gettext
+
+
+def translate(text: str) -> str:
+    """Text made in another layer (`kernel.translatable.Message`) in the current locale,
+    its numbers written the locale's way; any other text is shown as it is."""
+    if not isinstance(text, Message):
+        return text
+    fields = {
+        name: format_number(value)
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else str(value)
+        for name, value in text.fields.items()
+    }
+    try:
+        return gettext(text.template).format(**fields)
+    except (KeyError, IndexError, ValueError):  # a translation that names other fields
+        return str(text)
 
 
 def negotiate(accept_language: str) -> str:

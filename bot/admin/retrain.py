@@ -15,17 +15,19 @@ import json
 import logging
 import shutil
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.admin import retrain_progress as said
+from bot.admin.retrain_progress import Progress
 from bot.db.content import ContentRepository
 from bot.db.models import RetrainJob, TrainingExample, utcnow
 from bot.nlu_client import RasaClient
 from bot.nlu_endpoint import Endpoint
 from bot.settings import PROJECT_ROOT, Settings
+from kernel.translatable import N_, Message
 from nlu.evaluate import read_jsonl
 from nlu.holdout import split
 from nlu.train import train_model
@@ -33,14 +35,7 @@ from nlu.training_data import Example, load_examples
 
 log = logging.getLogger(__name__)
 HELD_OUT_FRACTION = 0.1
-
-
-@dataclass
-class Progress:
-    lines: list[str] = field(default_factory=list)
-
-    def add(self, line: str) -> None:
-        self.lines = [*self.lines[-40:], line]
+ALREADY_RUNNING = N_("A retraining is already running.")  # translated where it is shown
 
 
 async def accuracy(client: RasaClient, cases: Sequence[tuple[str, str]]) -> float:
@@ -76,13 +71,13 @@ class Retrainer:
 
     async def start(self, actor: str) -> int:
         if self.running:
-            raise RuntimeError("a retraining is already running")
+            raise RuntimeError(ALREADY_RUNNING)
         async with self._sessions.begin() as session:
             job = RetrainJob(status="running", started_by=actor)
             session.add(job)
             await session.flush()
             job_id = job.id
-        self.progress[job_id] = Progress(["queued"])
+        self.progress[job_id] = Progress([Message(said.QUEUED)])
         self._task = asyncio.create_task(self._run(job_id))
         return job_id
 
@@ -126,7 +121,7 @@ class Retrainer:
                 .values(
                     status=status,
                     result=json.dumps(result),
-                    progress="\n".join(self.progress[job_id].lines),
+                    progress=self.progress[job_id].dumps(),
                     model_path=str(model) if model else None,
                     finished_at=utcnow(),
                 )
@@ -138,9 +133,9 @@ class Retrainer:
         try:
             examples = await self._examples()
             train, held = split(examples, HELD_OUT_FRACTION)
-            progress.add(f"training on {len(train)} examples, {len(held)} held out")
+            progress.add(Message(said.TRAINING, train=len(train), held=len(held)))
             model = await self._train(train, progress)
-            progress.add("starting the new model to evaluate it")
+            progress.add(Message(said.STARTING))
             candidate = await self._endpoint.start_candidate(
                 model, self._settings.nlu.startup_timeout_seconds
             )
@@ -150,18 +145,18 @@ class Retrainer:
             if _not_worse(scores):
                 self._endpoint.adopt(candidate)
                 self._client.switch(candidate.url, candidate.auth_token)
-                progress.add("the new model is not worse: it is now serving")
+                progress.add(Message(said.SWAPPED))
                 await self._finish(job_id, "swapped", scores, model)
             else:
                 candidate.stop()
                 rejected = model.parent / "rejected"
                 rejected.mkdir(exist_ok=True)
                 shutil.move(str(model), rejected / model.name)
-                progress.add("the new model is worse: the old one keeps serving")
+                progress.add(Message(said.KEPT_OLD))
                 await self._finish(job_id, "kept_old", scores, rejected / model.name)
         except Exception as exc:
             log.exception("retraining failed")
-            progress.add(f"failed: {type(exc).__name__}: {exc}")
+            progress.add(Message(said.FAILED, error=f"{type(exc).__name__}: {exc}"))
             await self._finish(job_id, "failed", {"error": str(exc)}, model)
 
     async def _train(self, examples: list[Example], progress: Progress) -> Path:
@@ -193,9 +188,7 @@ class Retrainer:
             for key, _, text in await self._repository.test_questions()
             if key in {e.intent for e in examples}
         ]
-        progress.add(
-            f"evaluating on {len(held_cases)} held-out and {len(test_cases)} test questions"
-        )
+        progress.add(Message(said.EVALUATING, held=len(held_cases), tests=len(test_cases)))
         scores = {
             "held_out_new": await accuracy(candidate, held_cases),
             "held_out_old": await accuracy(self._client, held_cases),
@@ -204,7 +197,7 @@ class Retrainer:
         }
         dev_cases = self._development_set()
         if dev_cases:
-            progress.add(f"development: also evaluating on {len(dev_cases)} dev-set messages")
+            progress.add(Message(said.DEVELOPMENT, count=len(dev_cases)))
             scores["dev_new"] = await accuracy(candidate, dev_cases)
             scores["dev_old"] = await accuracy(self._client, dev_cases)
         return scores

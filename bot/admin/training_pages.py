@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.admin import retrain_progress
 from bot.admin.accounts import Staff
 from bot.admin.context import PageContext
 from bot.admin.i18n import gettext as _
@@ -93,13 +94,14 @@ class TrainingPages:
     async def retrain_page(self, request: Request, staff: Staff) -> Response:
         retrainer = self._deps.retrainer
         jobs = await retrainer.jobs() if retrainer else []
-        live = {job_id: p.lines for job_id, p in retrainer.progress.items()} if retrainer else {}
+        live = {job_id: p.shown() for job_id, p in retrainer.progress.items()} if retrainer else {}
         return self._render(
             request,
             "retrain.html",
             staff,
             jobs=jobs,
             live=live,
+            saved={job.id: retrain_progress.stored(job.progress) for job in jobs},
             running=bool(retrainer and retrainer.running),
             available=retrainer is not None,
         )
@@ -113,6 +115,6 @@ class TrainingPages:
         try:
             job_id = await self._deps.retrainer.start(staff.email)
         except RuntimeError as exc:
-            raise HTTPException(409, str(exc)) from exc
+            raise HTTPException(409, _(str(exc))) from exc
         await self._ctx.audit.record(staff.email, "retrain", f"job {job_id}")
         return RedirectResponse("/admin/retrain", 303)

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.admin.i18n import using
 from bot.admin.retrain import Retrainer
+from bot.admin.retrain_progress import stored
 from bot.db import engine as db
 from bot.db.content import ContentRepository
 from bot.nlu_client import RasaClient
@@ -49,6 +51,10 @@ async def test_a_worse_model_is_not_swapped_in(
         assert list(models.glob("*.tar.gz")) == []  # never served after a restart
         assert len(list((models / "rejected").glob("*.tar.gz"))) == 1
         assert any("training on" in line for line in retrainer.progress[job_id].lines)
+        with using("es"):  # as a Spanish-speaking editor reads the stored job
+            shown = stored(job.progress)
+        assert shown[0] == "en cola" and shown[-1].startswith("el modelo nuevo es peor")
+        assert any(line.startswith("Entrenando con ") for line in shown)
     finally:
         await client.aclose()
         endpoint.stop()
