@@ -14,10 +14,18 @@ IDENTITY = "k" * 43  # the server-issued cookie value; the body never chooses it
 
 
 def seen(
-    text: str = "", payload: str | None = None, message_id: str | None = None
+    text: str = "",
+    payload: str | None = None,
+    message_id: str | None = None,
+    language: str | None = None,
 ) -> IncomingMessage:
     return IncomingMessage(
-        channel=CHANNEL, user_id=IDENTITY, text=text, payload=payload, message_id=message_id
+        channel=CHANNEL,
+        user_id=IDENTITY,
+        text=text,
+        payload=payload,
+        message_id=message_id,
+        language_hint=language,
     )
 
 
@@ -60,6 +68,12 @@ ROWS: dict[str, tuple[dict[str, Any], IncomingMessage]] = {
     "a user id in the body is ignored": ({"text": "hola", "user_id": "someone-else"}, seen("hola")),
     "a channel in the body is ignored": ({"text": "hola", "channel": "telegram"}, seen("hola")),
     "unknown fields are ignored": ({"text": "hola", "kind": "voice", "x": {"y": 1}}, seen("hola")),
+    "the page's language is a hint (a button carries no words to tell it by)": (
+        {"payload": "topic:asylum", "language": "en"},
+        seen(payload="topic:asylum", language="en"),
+    ),
+    "a language longer than a tag is dropped": ({"text": "hi", "language": "e" * 9}, seen("hi")),
+    "a language as a number is dropped": ({"text": "hola", "language": 1}, seen("hola")),
 }
 
 

@@ -1,6 +1,7 @@
 """The web chat page greets on open, in the browser's language, and reads well on a phone.
 
-The real app on a real SQLite file; the page in Debian's Chromium (Playwright)."""
+The real app on a real SQLite file; the page in Debian's Chromium (Playwright, the
+`browser` fixture of tests/bot/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from bot.content import FileContentStore
 from bot.runtime import Runtime
@@ -21,7 +22,6 @@ from handlers.answers import answer
 from tests.conftest import sqlite_stack
 from tests.fakes.server import serve
 
-CHROMIUM = "/usr/bin/chromium"
 NARROW = {"width": 320, "height": 640}
 SCREENSHOTS = os.environ.get("VENTANILLA_SCREENSHOTS")  # a folder: save the page there
 
@@ -65,18 +65,6 @@ def test_the_page_greets_in_the_browser_language(
 def test_a_browser_in_another_language_gets_spanish(site: tuple[str, Path]) -> None:
     url, _ = site
     assert '<html lang="es">' in httpx.get(url + "/", headers={"Accept-Language": "fr"}).text
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
 
 
 def test_welcome_at_320_pixels_and_a_topic_in_english(
