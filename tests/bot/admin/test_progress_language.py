@@ -17,6 +17,7 @@ from bot.admin.retrain_progress import Progress, stored
 from bot.content_rules import SCREEN_CHARS
 from bot.db import engine as db
 from bot.db.content import ContentRepository
+from bot.engine import engine_over
 from bot.settings import Settings
 from kernel.translatable import Message
 from nlu import train
@@ -74,14 +75,15 @@ async def test_gate_errors_in_the_staff_members_language(
         "documents", "es", yaml.safe_dump(entry, allow_unicode=True), "ana@example.org"
     )
     length = len(entry["text"].strip())
+    engines = engine_over(settings, ScriptedClassifier())
     for locale, expected in (
         ("es", f"el texto tiene {length:,} caracteres".replace(",", ".")),
         ("en", f"text has {length:,} characters"),
     ):
         with using(locale):
-            report = await run_gate(settings, repository, ScriptedClassifier(), draft)
+            report = await run_gate(settings, repository, engines, draft)
         assert any(error.startswith(expected) for error in report.errors), report.errors
     with using("es"):
-        report = await run_gate(settings, repository, ScriptedClassifier(), draft)
+        report = await run_gate(settings, repository, engines, draft)
     assert "el título necesita de 1 a" in " ".join(report.errors)
     assert "la opción 'no_such_key' no es una clave de contenido" in report.errors
