@@ -150,7 +150,7 @@ def build_app(
             WebOutbox(deps.database, deps.protector),
             deps.limits,
             web_config,
-            runtime.content,
+            deps.content,
         ),
         *quick_exit.routes(
             deps.content, settings.languages, settings.quick_exit_url, cookies=(webchat.COOKIE,)

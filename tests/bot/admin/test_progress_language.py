@@ -21,7 +21,7 @@ from bot.engine import engine_over
 from bot.settings import Settings
 from kernel.translatable import Message
 from nlu import train
-from tests.conftest import ScriptedClassifier
+from tests.conftest import ScriptedClassifier, engine_text
 
 
 def _job() -> Progress:
@@ -75,7 +75,7 @@ async def test_gate_errors_in_the_staff_members_language(
         "documents", "es", yaml.safe_dump(entry, allow_unicode=True), "ana@example.org"
     )
     length = len(entry["text"].strip())
-    engines = engine_over(settings, ScriptedClassifier())
+    engines = engine_over(settings, ScriptedClassifier(), engine_text(settings))
     for locale, expected in (
         ("es", f"el texto tiene {length:,} caracteres".replace(",", ".")),
         ("en", f"text has {length:,} characters"),

@@ -15,12 +15,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from bot.content import FileContentStore
-from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.web import build_app
 from handlers.answers import answer
-from tests.conftest import sqlite_stack
-from tests.fakes.server import serve
+from tests.bot.channels.conftest import channel_stack_at
 
 NARROW = {"width": 320, "height": 640}
 SCREENSHOTS = os.environ.get("VENTANILLA_SCREENSHOTS")  # a folder: save the page there
@@ -31,12 +28,8 @@ def site(
     settings: Settings, content: FileContentStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Path]]:
     path = tmp_path_factory.mktemp("welcome") / "web.sqlite3"
-    stack = sqlite_stack(settings, content, path)
-    runtime = Runtime(
-        settings, stack.dispatcher, stack.store, content, stack.engine, stack.protector
-    )
-    with serve(build_app(runtime, [], purge=False)) as url:
-        yield url, path
+    with channel_stack_at(settings, content, path) as stack:
+        yield stack.serve_app(), path
 
 
 def _first_line(content: FileContentStore, language: str, key: str) -> str:
