@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.admin.accounts import Staff
-from bot.admin.context import PageContext
+from bot.admin.context import PageContext, PageGroup
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form
 from bot.broadcast.config import BroadcastConfig
@@ -49,11 +49,10 @@ def _send_at(value: str) -> dt.datetime | None:
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-class BroadcastPages:
+class BroadcastPages(PageGroup):
     def __init__(self, ctx: PageContext) -> None:
-        self._ctx = ctx
-        self._deps = deps = ctx.deps
-        self._render = ctx.render
+        super().__init__(ctx)
+        deps = ctx.deps
         self._engine: AsyncEngine = deps.sessions.kw["bind"]
         self._jobs = BroadcastJobs(self._engine)
         self._protector = Protector(deps.secret)

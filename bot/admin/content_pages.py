@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from bot.admin import i18n
 from bot.admin.accounts import Staff
-from bot.admin.context import PageContext
+from bot.admin.context import PageContext, PageGroup
 from bot.admin.gate import GateReport, run_gate
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form
@@ -59,13 +59,10 @@ def _override_note(gate: GateReport) -> str:
     )
 
 
-class ContentPages:
+class ContentPages(PageGroup):
     def __init__(self, ctx: PageContext) -> None:
-        self._ctx = ctx
-        self._deps = ctx.deps
-        self._settings = ctx.deps.settings
+        super().__init__(ctx)
         self._repository = ctx.deps.repository
-        self._render = ctx.render
 
     def routes(self) -> list[Route]:
         allow = self._ctx.allow

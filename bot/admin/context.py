@@ -54,3 +54,13 @@ class PageContext:
     def allow(self, permission: str, handler: StaffHandler) -> Handler:
         """The page for logged-in staff whose role has `permission`; others are sent away."""
         return requires(self.accounts, permission)(handler)
+
+
+class PageGroup:
+    """One job's staff pages (inbox, content, training...), all reading one PageContext."""
+
+    def __init__(self, ctx: PageContext) -> None:
+        self._ctx = ctx
+        self._deps = ctx.deps
+        self._settings = ctx.deps.settings
+        self._render = ctx.render

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from bot.admin import dashboard
 from bot.admin.accounts import Staff
-from bot.admin.context import PageContext
+from bot.admin.context import PageGroup
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form
 from bot.admin.stale import stale_report
@@ -22,12 +22,7 @@ MAX_REPLY_CHARS = 4000
 MAX_EXPORT_DAYS = 366  # a year of figures; more would build files of megabytes on request
 
 
-class InboxPages:
-    def __init__(self, ctx: PageContext) -> None:
-        self._ctx = ctx
-        self._deps = ctx.deps
-        self._render = ctx.render
-
+class InboxPages(PageGroup):
     def routes(self) -> list[Route]:
         allow = self._ctx.allow
         return [

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from bot.admin import i18n
 from bot.admin.accounts import Staff
 from bot.admin.content_pages import EDIT, published_data
-from bot.admin.context import PageContext
+from bot.admin.context import PageGroup
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form
 from bot.db.content import dump_entry
@@ -35,13 +35,7 @@ def _review_reasons(entry: ContentEntry) -> list[str]:
     return reasons
 
 
-class ReviewPages:
-    def __init__(self, ctx: PageContext) -> None:
-        self._ctx = ctx
-        self._deps = ctx.deps
-        self._settings = ctx.deps.settings
-        self._render = ctx.render
-
+class ReviewPages(PageGroup):
     def routes(self) -> list[Route]:
         allow = self._ctx.allow
         return [

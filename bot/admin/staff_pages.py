@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from bot.admin import i18n
 from bot.admin.accounts import LoginResult, Staff
-from bot.admin.context import PageContext
+from bot.admin.context import PageContext, PageGroup
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form, current_staff
 
@@ -19,11 +19,10 @@ def _inside_admin(target: str) -> str:
     return target if target.startswith("/admin") else "/admin/"
 
 
-class StaffPages:
+class StaffPages(PageGroup):
     def __init__(self, ctx: PageContext) -> None:
-        self._ctx = ctx
+        super().__init__(ctx)
         self._accounts = ctx.accounts
-        self._render = ctx.render
 
     def routes(self) -> list[Route]:
         return [

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from bot.admin import retrain_progress
 from bot.admin.accounts import Staff
-from bot.admin.context import PageContext
+from bot.admin.context import PageGroup
 from bot.admin.i18n import gettext as _
 from bot.admin.security import checked_form
 from bot.db.models import Message, TrainingExample
@@ -23,13 +23,7 @@ UNANSWERED_ROUTES = ("fallback", "unknown_words")
 MOST_ASKED = 200
 
 
-class TrainingPages:
-    def __init__(self, ctx: PageContext) -> None:
-        self._ctx = ctx
-        self._deps = ctx.deps
-        self._settings = ctx.deps.settings
-        self._render = ctx.render
-
+class TrainingPages(PageGroup):
     def routes(self) -> list[Route]:
         allow = self._ctx.allow
         return [

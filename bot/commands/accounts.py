@@ -24,17 +24,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     set_password.set_defaults(func=cmd_admin_set_password)
 
 
-def cmd_admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
-    """A new password; every open session of the account ends with it."""
+def _new_password(prompt: str) -> str | None:
+    """The password typed twice, or None (said why) when the two differ."""
     import getpass
 
+    password = getpass.getpass(prompt)
+    if password != getpass.getpass("Repeat the password: "):
+        say("error: the passwords differ")
+        return None
+    return password
+
+
+def cmd_admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    """A new password; every open session of the account ends with it."""
     from bot.admin.accounts import AccountError, Accounts
     from bot.composition import storage
     from bot.db.engine import sessions
 
-    password = getpass.getpass(f"New password for {args.email}: ")
-    if password != getpass.getpass("Repeat the password: "):
-        say("error: the passwords differ")
+    password = _new_password(f"New password for {args.email}: ")
+    if password is None:
         return 1
 
     async def work() -> int:
@@ -51,15 +59,12 @@ def cmd_admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_admin_create_user(settings: Settings, args: argparse.Namespace) -> int:
-    import getpass
-
     from bot.admin.accounts import AccountError, Accounts, Role
     from bot.composition import storage
     from bot.db.engine import sessions
 
-    password = getpass.getpass(f"Password for {args.email}: ")
-    if password != getpass.getpass("Repeat the password: "):
-        say("error: the passwords differ")
+    password = _new_password(f"Password for {args.email}: ")
+    if password is None:
         return 1
 
     async def work() -> int:
