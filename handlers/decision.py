@@ -8,7 +8,7 @@ separate from the doing is what lets every rule be tested without a database.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from kernel.language import Detection
 from kernel.types import EngineResult, Reply, UserState
@@ -44,9 +44,9 @@ class Opening:
     detection: Detection | None = None
     # Replies that go before the eventual answer (e.g. "you are back with the bot").
     replies: tuple[Reply, ...] = ()
-    effects: tuple[Effect, ...] = field(default=())
+    effects: tuple[Effect, ...] = ()
 
     def close(self, decision: Decision) -> Decision:
         """The later step's decision, with this step's replies first and effects kept."""
-        decision.result.replies[:0] = self.replies
-        return replace(decision, effects=(*self.effects, *decision.effects))
+        result = replace(decision.result, replies=[*self.replies, *decision.result.replies])
+        return replace(decision, result=result, effects=(*self.effects, *decision.effects))
