@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from bot.admin.accounts import Accounts, Role
+from bot.admin.accounts import Role
 from bot.admin.app import build_admin
 from bot.admin.context import AdminDeps
 from bot.alerts import StaffAlerter
@@ -31,6 +31,7 @@ from bot.privacy import Protector
 from bot.settings import Settings
 from bot.web import build_app
 from kernel.types import EngineResult, IncomingMessage
+from tests.bot.admin.seed import seed_site
 from tests.bot.conftest import staff_login
 from tests.conftest import RunningNLU, engine_text, web_deps
 from tests.fakes.server import serve
@@ -59,19 +60,13 @@ class Site:
 
 
 async def _seed(database_url: str, settings: Settings) -> None:
-    engine = db.make_async_engine(database_url)
-    try:
-        sessions = db.sessions(engine)
-        await ContentRepository(sessions).import_files(
-            settings.content_dir, settings.languages, "seed"
-        )
-        accounts = Accounts(sessions)
-        await accounts.create(*EDITOR, Role.EDITOR)
-        await accounts.create(*VIEWER, Role.VIEWER)
-        await accounts.create(*LOCKME, Role.EDITOR)
-        await accounts.create(*AGENT, Role.AGENT)
-    finally:
-        await engine.dispose()
+    staff = [
+        (EDITOR, Role.EDITOR),
+        (VIEWER, Role.VIEWER),
+        (LOCKME, Role.EDITOR),
+        (AGENT, Role.AGENT),
+    ]
+    await seed_site(database_url, settings, staff)
 
 
 @pytest.fixture(scope="module")

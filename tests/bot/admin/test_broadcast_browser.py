@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import pytest
 from playwright.sync_api import Browser, expect
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.routing import Route
 from telegram import Bot
 
-from bot.admin.accounts import Accounts, Role
+from bot.admin.accounts import Role
 from bot.admin.app import build_admin
 from bot.admin.context import AdminDeps
 from bot.broadcast.runner import BroadcastRunner
@@ -31,6 +32,7 @@ from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.settings import Settings
 from bot.web import build_app
+from tests.bot.admin.seed import seed_site
 from tests.bot.broadcast.helpers import config
 from tests.bot.conftest import staff_login
 from tests.conftest import ScriptedClassifier, engine_text, web_deps
@@ -52,20 +54,13 @@ class Site:
 
 
 async def _seed(database_url: str, settings: Settings) -> None:
-    engine = db.make_async_engine(database_url)
-    try:
-        sessions = db.sessions(engine)
-        await ContentRepository(sessions).import_files(
-            settings.content_dir, settings.languages, "seed"
-        )
-        accounts = Accounts(sessions)
-        await accounts.create(*AUTHOR, Role.EDITOR)
-        await accounts.create(*APPROVER, Role.EDITOR)
+    async def subscribe(engine: AsyncEngine) -> None:
         subscriptions = Subscriptions(engine, Protector(SECRET))
         for chat_id in SUBSCRIBED_CHATS:
             await subscriptions.subscribe("telegram", chat_id, "es", ["us_changes"])
-    finally:
-        await engine.dispose()
+
+    staff = [(AUTHOR, Role.EDITOR), (APPROVER, Role.EDITOR)]
+    await seed_site(database_url, settings, staff, subscribe)
 
 
 class SendWorker:

@@ -32,6 +32,7 @@ from bot.outbound import Outbound
 from bot.privacy import Protector
 from bot.settings import Settings
 from bot.web import build_app
+from tests.bot.admin.seed import seed_site
 from tests.conftest import ScriptedClassifier, engine_text, web_deps
 from tests.fakes.app_process import app_process
 from tests.fakes.server import serve
@@ -51,19 +52,13 @@ class Site:
 
 
 async def _seed(database_url: str, settings: Settings) -> None:
-    engine = db.make_async_engine(database_url)
-    try:
-        sessions = db.sessions(engine)
-        await ContentRepository(sessions).import_files(
-            settings.content_dir, settings.languages, "seed"
-        )
-        accounts = Accounts(sessions)
-        await accounts.create(*EDITOR, Role.EDITOR)
-        await accounts.create(*AGENT, Role.AGENT)
-        await accounts.create(*VIEWER, Role.VIEWER)
-        await accounts.create(*VICTIM, Role.EDITOR)
-    finally:
-        await engine.dispose()
+    staff = [
+        (EDITOR, Role.EDITOR),
+        (AGENT, Role.AGENT),
+        (VIEWER, Role.VIEWER),
+        (VICTIM, Role.EDITOR),
+    ]
+    await seed_site(database_url, settings, staff)
 
 
 @contextmanager
