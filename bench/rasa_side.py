@@ -18,8 +18,13 @@ import yaml
 
 from bot.content import load_bundle
 from bot.settings import load_settings
+from handlers.safety import CRISIS_KEY, SELF_HARM_KEY
 from nlu.server import rasa_env, rasa_executable
 from nlu.training_data import intents_of, load_examples, write_normalized
+
+# Intents whose answer is stored under another content key (the engine's safety rule
+# answers self-harm with the crisis answer).
+ANSWER_KEY = {SELF_HARM_KEY: CRISIS_KEY}
 
 
 def build(project: Path) -> None:
@@ -33,7 +38,8 @@ def build(project: Path) -> None:
         "version": "3.1",
         "intents": intents,
         "responses": {
-            f"utter_{intent}": [{"text": bundle.entries["es"][intent].text}] for intent in intents
+            f"utter_{intent}": [{"text": bundle.entries["es"][ANSWER_KEY.get(intent, intent)].text}]
+            for intent in intents
         },
         "session_config": {"session_expiration_time": 60, "carry_over_slots_to_new_session": True},
     }
