@@ -4,6 +4,7 @@
     .venv/bin/python -m bench.safety_threshold 0.15 0.3 0.45   # these thresholds only
     .venv/bin/python -m bench.safety_threshold sentence=0.2,0.5   # sentence thresholds
     .venv/bin/python -m bench.safety_threshold corroborate=0,0.01 # whole-text corroboration
+    .venv/bin/python -m bench.safety_threshold corroborate=0.001 sure=0.9  # ... unless this sure
 
 The safety rule (handlers/safety.py) sends a message to the emergency or crisis
 answer when a curated danger phrase matches, or when `trafficking_emergency` or
@@ -50,6 +51,7 @@ from handlers.safety import (
     CORROBORATION,
     EMERGENCY_KEY,
     SELF_HARM_KEY,
+    SENTENCE_SURE,
     SENTENCE_THRESHOLD,
     DangerMatcher,
     danger_from_any,
@@ -91,7 +93,7 @@ class Scored:
     parts: list[IntentResult]
 
 
-Rule = tuple[float, float]  # sentence threshold, whole-text corroboration
+Rule = tuple[float, float, float]  # sentence threshold, whole-text corroboration, sure
 
 
 def model_alarm(item: Scored, threshold: float, rule: Rule) -> bool:
@@ -173,7 +175,9 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
     groups |= {name: [s for s in scored if s.group == name] for name in NEAR_DANGER}
     print("danger columns: caught / messages; the others: false alarms / messages")
     names = [*groups, f"cost ({MISS_COST}:1)"]
-    print("threshold sentence corrob. phrases " + " ".join(f"{name[:17]:>17}" for name in names))
+    print(
+        "threshold sentence corrob.  sure phrases " + " ".join(f"{name[:17]:>17}" for name in names)
+    )
     for rule in rules:
         for with_phrases in (False, True):
             for threshold in thresholds:
@@ -186,7 +190,7 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
                 cells = [_rate(items, alarm) for items in groups.values()]
                 cells.append(str(_cost(groups, alarm)))
                 print(
-                    f"{threshold:9.2f} {rule[0]:8.3f} {rule[1]:7.3f}"
+                    f"{threshold:9.2f} {rule[0]:8.3f} {rule[1]:7.3f} {rule[2]:5.2f}"
                     f" {'yes' if with_phrases else 'no':>7} " + " ".join(f"{c:>17}" for c in cells)
                 )
 
@@ -200,6 +204,7 @@ def _values(arguments: Sequence[str], prefix: str) -> list[float]:
 def main(arguments: list[str]) -> None:
     sentence = _values(arguments, "sentence=") or [SENTENCE_THRESHOLD]
     corroborate = _values(arguments, "corroborate=") or [CORROBORATION]
+    sure = _values(arguments, "sure=") or [SENTENCE_SURE]
     thresholds = [float(a) for a in arguments if "=" not in a] or list(DEFAULT_THRESHOLDS)
     examples = load_examples(Path("nlu/data"))
 
@@ -231,7 +236,7 @@ def main(arguments: list[str]) -> None:
         scored += _score_fold(model, [*held_texts, *pairs, *own_texts], vector, matcher)
         print(f"fold {number}/{len(splits)} scored", flush=True)
     print(f"{len(examples)} examples, {len(own)} own messages x {len(splits)} folds")
-    report(scored, thresholds, [(a, b) for a in sentence for b in corroborate])
+    report(scored, thresholds, [(a, b, c) for a in sentence for b in corroborate for c in sure])
 
 
 if __name__ == "__main__":

@@ -25,6 +25,10 @@ SENTENCE_THRESHOLD = 0.0
 # danger told next to a calm question for a few fewer false alarms
 # (bench/safety_threshold.py, docs/benchmarks.md).
 CORROBORATION = 0.0
+# A sentence whose danger the whole text does not corroborate still counts from this
+# confidence: only uncorroborated readings below it are taken for a calm story sentence.
+# 0 lets every sentence count whatever the corroboration.
+SENTENCE_SURE = 0.0
 
 
 class Danger(StrEnum):
@@ -79,6 +83,7 @@ def danger_from_any(
     safety_threshold: float,
     sentence_threshold: float = SENTENCE_THRESHOLD,
     corroboration: float = CORROBORATION,
+    sure: float = SENTENCE_SURE,
 ) -> Danger | None:
     """The intents contract: danger in the whole text or in any of its sentences.
 
@@ -95,7 +100,8 @@ def danger_from_any(
     found |= {
         danger_from_intent(IntentResult(p.intent, p.confidence), floor)
         for p in parts
-        if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY) and whole.score(p.intent) >= corroboration
+        if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY)
+        and (whole.score(p.intent) >= corroboration or p.confidence >= sure)
     }
     found -= {None}
     if Danger.EMERGENCY in found:
