@@ -132,7 +132,11 @@ async def core(
         content = await published_content(settings, repository, say)
         metrics = Metrics()
         client = RasaClient(
-            endpoint.url, endpoint.auth_token, settings.nlu.timeout_seconds, metrics=metrics
+            endpoint.url,
+            endpoint.auth_token,
+            settings.nlu.timeout_seconds,
+            metrics=metrics,
+            attempts=settings.nlu.attempts,
         )
         states = WriteBehindStore(store, metrics)
         limits = RateLimits.from_settings(settings.limits, metrics)
@@ -220,9 +224,7 @@ class Channels:
 def build_channels(settings: Settings, core: Core, handle: Handle, polling: bool) -> Channels:
     """The channels the settings enable, and the outbound router staff replies go through."""
     outbound = Outbound(
-        functools.partial(
-            staff_preview, core.states, core.content, settings.default_language
-        )
+        functools.partial(staff_preview, core.states, core.content, settings.default_language)
     )
     services: list[ChannelService] = []
     telegram = _telegram(settings, core, handle, polling)

@@ -10,6 +10,12 @@ from collections import OrderedDict
 from typing import Any
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from bot.metrics import Metrics
 from kernel.normalize import normalize_text
@@ -18,6 +24,15 @@ from nlu.server import serves_a_model
 
 FALLBACK_LABEL = "nlu_fallback"
 CACHE_METRIC = "ventanilla_nlu_cache_total"
+RETRY_METRIC = "ventanilla_nlu_retries_total"
+
+
+def _worth_another_try(exc: BaseException) -> bool:
+    """A timeout, a dropped connection or a server error can pass; a refused token or a
+    malformed request will not, so those fail at once."""
+    if isinstance(exc, httpx.HTTPStatusError):
+        return exc.response.status_code >= 500
+    return isinstance(exc, httpx.TransportError)
 
 
 def result_from_rasa(data: dict[str, Any]) -> IntentResult:
@@ -54,6 +69,7 @@ class RasaClient:
         transport: httpx.AsyncBaseTransport | None = None,
         cache_size: int = 10_000,
         metrics: Metrics | None = None,
+        attempts: int = 3,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._params = {"token": auth_token} if auth_token else {}
@@ -68,6 +84,10 @@ class RasaClient:
         self._metrics = metrics
         if metrics is not None:
             metrics.describe(CACHE_METRIC, "NLU lookups answered from the parse cache or not")
+            metrics.describe(RETRY_METRIC, "NLU parses tried again after a timeout or error")
+        # Under a burst the first try may time out in the server's queue; a message whose
+        # parse fails is guarded only by the phrase lists, so it gets more tries.
+        self._attempts = max(1, attempts)
 
     async def classify(self, text: str) -> IntentResult:
         normalized = normalize_text(text)
@@ -88,14 +108,28 @@ class RasaClient:
 
     async def _parse(self, normalized: str) -> IntentResult:
         try:
-            response = await self._client.post(
-                f"{self._base_url}/model/parse", params=self._params, json={"text": normalized}
-            )
-            response.raise_for_status()
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self._attempts),
+                wait=wait_exponential(multiplier=0.2, max=1.0),
+                retry=retry_if_exception(_worth_another_try),
+                before_sleep=lambda _: self._count_retry(),
+                reraise=True,
+            ):
+                with attempt:
+                    response = await self._client.post(
+                        f"{self._base_url}/model/parse",
+                        params=self._params,
+                        json={"text": normalized},
+                    )
+                    response.raise_for_status()
             return result_from_rasa(response.json())
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             # The exception text may hold the URL with the token: keep only its type.
             raise NLUUnavailableError(f"NLU request failed: {type(exc).__name__}") from None
+
+    def _count_retry(self) -> None:
+        if self._metrics is not None:
+            self._metrics.inc(RETRY_METRIC)
 
     def switch(self, base_url: str, auth_token: str) -> None:
         """Point at another NLU server (a freshly started one serving a new model)."""

@@ -36,6 +36,9 @@ class NLUSettings:
     models_dir: Path
     data_dir: Path
     config: Path
+    # Tries per parse: a timeout or a dropped connection under load gets another try
+    # before the message falls back to the phrase lists and the menu.
+    attempts: int = 3
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ def _nlu(nlu: Mapping[str, Any], env: Mapping[str, str], root: Path) -> NLUSetti
         models_dir=_path(nlu["models_dir"], root),
         data_dir=_path(nlu["data_dir"], root),
         config=_path(nlu["config"], root),
+        attempts=max(1, int(nlu.get("attempts", 3))),
     )
 
 

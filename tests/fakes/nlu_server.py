@@ -8,8 +8,16 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 
-def fake_nlu(intent: str = "documents", confidence: float = 0.95) -> Starlette:
+def fake_nlu(
+    intent: str = "documents", confidence: float = 0.95, failures: list[int] | None = None
+) -> Starlette:
+    """`failures`: status codes to answer the first parses with, one per parse, in order
+    (a server that is overloaded or restarting, then recovers)."""
+    pending = list(failures or [])
+
     async def parse(request: Request) -> JSONResponse:
+        if pending:
+            return JSONResponse({"error": "busy"}, status_code=pending.pop(0))
         body = await request.json()
         ranking = [{"name": intent, "confidence": confidence}]
         return JSONResponse({"text": body["text"], "intent": ranking[0], "intent_ranking": ranking})
