@@ -5,6 +5,8 @@
     .venv/bin/python -m bench.safety_threshold sentence=0.2,0.5   # sentence thresholds
     .venv/bin/python -m bench.safety_threshold corroborate=0,0.01 # whole-text corroboration
     .venv/bin/python -m bench.safety_threshold corroborate=0.001 sure=0.9  # ... unless this sure
+    .venv/bin/python -m bench.safety_threshold 0.2 corroborate=0,0.01 sure=0.9 --changes
+        # ... and the own messages each rule changes against the first
 
 The safety rule (handlers/safety.py) sends a message to the emergency or crisis
 answer when a curated danger phrase matches, or when `trafficking_emergency` or
@@ -87,6 +89,7 @@ class Scored:
     """One held-out text: its gold group, the whole text's reading, its sentences' readings."""
 
     group: str  # an intent of nlu/data, "own danger", "own hard negative", "two ..."
+    text: str
     danger: bool
     phrase: bool  # a curated danger phrase matches
     whole: IntentResult
@@ -138,6 +141,7 @@ def _score_fold(
         scored.append(
             Scored(
                 group=group,
+                text=text,
                 danger=danger,
                 phrase=matcher.scan(text) is not None,
                 whole=_result(model.rank(normalize_text(text), vector(text))),
@@ -195,6 +199,26 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
                 )
 
 
+def show_changes(scored: Sequence[Scored], threshold: float, rules: Sequence[Rule]) -> None:
+    """Own messages whose verdict (phrase lists included) a rule changes against the
+    first rule given, with the number of fold models that changed it: what a rule
+    would lose or spare, in words rather than counts."""
+    base, *others = rules
+    own = [s for s in scored if s.group.startswith("own ")]
+    for rule in others:
+        changed: dict[tuple[str, bool], int] = {}
+        for item in own:
+            before = item.phrase or model_alarm(item, threshold, base)
+            after = item.phrase or model_alarm(item, threshold, rule)
+            if before != after:
+                key = (item.text, item.danger)
+                changed[key] = changed.get(key, 0) + 1
+        print(f"\nrule {rule} against {base}, threshold {threshold}:")
+        for (text, danger), folds_changed in sorted(changed.items(), key=lambda kv: not kv[0][1]):
+            verdict = "LOST danger" if danger else "spared"
+            print(f"  {verdict:11} {folds_changed}/5  {text[:150]}")
+
+
 def _values(arguments: Sequence[str], prefix: str) -> list[float]:
     return [
         float(v) for a in arguments if a.startswith(prefix) for v in a[len(prefix) :].split(",")
@@ -205,7 +229,9 @@ def main(arguments: list[str]) -> None:
     sentence = _values(arguments, "sentence=") or [SENTENCE_THRESHOLD]
     corroborate = _values(arguments, "corroborate=") or [CORROBORATION]
     sure = _values(arguments, "sure=") or [SENTENCE_SURE]
-    thresholds = [float(a) for a in arguments if "=" not in a] or list(DEFAULT_THRESHOLDS)
+    thresholds = [float(a) for a in arguments if "=" not in a and not a.startswith("--")] or list(
+        DEFAULT_THRESHOLDS
+    )
     examples = load_examples(Path("nlu/data"))
 
     own = _own_messages()
@@ -236,7 +262,10 @@ def main(arguments: list[str]) -> None:
         scored += _score_fold(model, [*held_texts, *pairs, *own_texts], vector, matcher)
         print(f"fold {number}/{len(splits)} scored", flush=True)
     print(f"{len(examples)} examples, {len(own)} own messages x {len(splits)} folds")
-    report(scored, thresholds, [(a, b, c) for a in sentence for b in corroborate for c in sure])
+    rules = [(a, b, c) for a in sentence for b in corroborate for c in sure]
+    report(scored, thresholds, rules)
+    if "--changes" in arguments:
+        show_changes(scored, thresholds[0], rules)
 
 
 if __name__ == "__main__":
