@@ -52,6 +52,7 @@ from handlers.needs import sentences
 from handlers.safety import (
     CORROBORATION,
     EMERGENCY_KEY,
+    QUIETABLE,
     SELF_HARM_KEY,
     SENTENCE_SURE,
     SENTENCE_THRESHOLD,
@@ -96,7 +97,8 @@ class Scored:
     parts: list[IntentResult]
 
 
-Rule = tuple[float, float, float]  # sentence threshold, whole-text corroboration, sure
+# sentence threshold, whole-text corroboration, sure, the dangers the last two may quiet
+Rule = tuple[float, float, float, frozenset[str]]
 
 
 def model_alarm(item: Scored, threshold: float, rule: Rule) -> bool:
@@ -179,9 +181,8 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
     groups |= {name: [s for s in scored if s.group == name] for name in NEAR_DANGER}
     print("danger columns: caught / messages; the others: false alarms / messages")
     names = [*groups, f"cost ({MISS_COST}:1)"]
-    print(
-        "threshold sentence corrob.  sure phrases " + " ".join(f"{name[:17]:>17}" for name in names)
-    )
+    header = "threshold sentence corrob.  sure quiet phrases "
+    print(header + " ".join(f"{name[:17]:>17}" for name in names))
     for rule in rules:
         for with_phrases in (False, True):
             for threshold in thresholds:
@@ -195,6 +196,7 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
                 cells.append(str(_cost(groups, alarm)))
                 print(
                     f"{threshold:9.2f} {rule[0]:8.3f} {rule[1]:7.3f} {rule[2]:5.2f}"
+                    f" {'all' if len(rule[3]) > 1 else 'emerg':>5}"
                     f" {'yes' if with_phrases else 'no':>7} " + " ".join(f"{c:>17}" for c in cells)
                 )
 
@@ -213,7 +215,7 @@ def show_changes(scored: Sequence[Scored], threshold: float, rules: Sequence[Rul
             if before != after:
                 key = (item.text, item.danger)
                 changed[key] = changed.get(key, 0) + 1
-        print(f"\nrule {rule} against {base}, threshold {threshold}:")
+        print(f"\nrule {rule[:3]} {sorted(rule[3])} against {base[:3]}, threshold {threshold}:")
         for (text, danger), folds_changed in sorted(changed.items(), key=lambda kv: not kv[0][1]):
             verdict = "LOST danger" if danger else "spared"
             print(f"  {verdict:11} {folds_changed}/5  {text[:150]}")
@@ -229,6 +231,12 @@ def main(arguments: list[str]) -> None:
     sentence = _values(arguments, "sentence=") or [SENTENCE_THRESHOLD]
     corroborate = _values(arguments, "corroborate=") or [CORROBORATION]
     sure = _values(arguments, "sure=") or [SENTENCE_SURE]
+    quiet = [
+        frozenset(DANGER_INTENTS if name == "all" else {EMERGENCY_KEY})
+        for a in arguments
+        if a.startswith("quiet=")
+        for name in a[len("quiet=") :].split(",")
+    ] or [QUIETABLE]
     thresholds = [float(a) for a in arguments if "=" not in a and not a.startswith("--")] or list(
         DEFAULT_THRESHOLDS
     )
@@ -262,7 +270,7 @@ def main(arguments: list[str]) -> None:
         scored += _score_fold(model, [*held_texts, *pairs, *own_texts], vector, matcher)
         print(f"fold {number}/{len(splits)} scored", flush=True)
     print(f"{len(examples)} examples, {len(own)} own messages x {len(splits)} folds")
-    rules = [(a, b, c) for a in sentence for b in corroborate for c in sure]
+    rules = [(a, b, c, q) for a in sentence for b in corroborate for c in sure for q in quiet]
     report(scored, thresholds, rules)
     if "--changes" in arguments:
         show_changes(scored, thresholds[0], rules)

@@ -22,13 +22,19 @@ SELF_HARM_KEY = "self_harm"  # the intent; its answer is the crisis answer
 SENTENCE_THRESHOLD = 0.0
 # A sentence's danger counts only when the whole text gives that danger at least this
 # score; 0 turns the check off. Both stay off: on our own held-out data each lost
-# danger told next to a calm question for a few fewer false alarms
-# (bench/safety_threshold.py, docs/benchmarks.md).
+# danger told next to a calm question for a few fewer false alarms, and with the
+# 130 own several-sentence messages every variant measured (corroboration 0.001 or
+# 0.01, sure 0.6 to 0.95, trafficking only or both) lost a message about a rope
+# already bought (bench/safety_threshold.py --changes, docs/benchmarks.md).
 CORROBORATION = 0.0
 # A sentence whose danger the whole text does not corroborate still counts from this
 # confidence: only uncorroborated readings below it are taken for a calm story sentence.
 # 0 lets every sentence count whatever the corroboration.
 SENTENCE_SURE = 0.0
+# The dangers whose uncorroborated, unsure sentences may be taken for calm stories.
+# Never self-harm: a sentence about means at hand ("ya compré la soga") next to a calm
+# question can read low and alone, and it must still reach the crisis answer.
+QUIETABLE = frozenset({EMERGENCY_KEY})
 
 
 class Danger(StrEnum):
@@ -84,6 +90,7 @@ def danger_from_any(
     sentence_threshold: float = SENTENCE_THRESHOLD,
     corroboration: float = CORROBORATION,
     sure: float = SENTENCE_SURE,
+    quietable: frozenset[str] = QUIETABLE,
 ) -> Danger | None:
     """The intents contract: danger in the whole text or in any of its sentences.
 
@@ -101,7 +108,11 @@ def danger_from_any(
         danger_from_intent(IntentResult(p.intent, p.confidence), floor)
         for p in parts
         if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY)
-        and (whole.score(p.intent) >= corroboration or p.confidence >= sure)
+        and (
+            p.intent not in quietable
+            or whole.score(p.intent) >= corroboration
+            or p.confidence >= sure
+        )
     }
     found -= {None}
     if Danger.EMERGENCY in found:
