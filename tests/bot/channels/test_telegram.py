@@ -240,7 +240,9 @@ def test_rate_limit_is_waited_out_and_the_reply_still_arrives(
     sent = stack.wait_sent(2)
     attempts = stack.api.named("sendMessage")
     assert len(attempts) == 3  # the refused one, then both replies
-    assert attempts[1].at - attempts[0].at >= 0.9
+    # The refused message is the one sent again, unchanged: nothing lost or reordered.
+    # (How long the channel waited is not asserted: tests never depend on the clock.)
+    assert attempts[1].params == attempts[0].params
     assert sent[-1].params["text"] == content.get("es", "greet").text
 
 
