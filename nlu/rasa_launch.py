@@ -6,15 +6,23 @@ virtual environment, reads `NLU_AUTH_TOKEN` (readable only by the same user,
 in /proc/<pid>/environ), removes it from the environment and hands Rasa the
 option in its own argument list, which `ps` does not show.
 
+It also ties the server's life to the process that started it (`PARENT_ENV`): on
+Linux the kernel sends SIGTERM when that process dies, so an app or a test run
+killed with SIGKILL never leaves an NLU server behind holding its port.
+
     python -m nlu.rasa_launch run --enable-api --model MODEL ...
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import sys
 
 TOKEN_ENV = "NLU_AUTH_TOKEN"
+PARENT_ENV = "VENTANILLA_NLU_PARENT"
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
 def rasa_arguments(argv: list[str], environ: dict[str, str] | os._Environ[str]) -> list[str]:
@@ -25,7 +33,21 @@ def rasa_arguments(argv: list[str], environ: dict[str, str] | os._Environ[str]) 
     return ["rasa", *argv, f"--auth-token={token}"]
 
 
+def die_with_parent(environ: dict[str, str] | os._Environ[str]) -> None:
+    """SIGTERM from the kernel when the starting process dies (Linux only; elsewhere the
+    starter's own `stop` is all there is). Exits at once if it died already."""
+    parent = environ.pop(PARENT_ENV, "")
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
+        return  # not fatal: the server still stops when its starter calls stop()
+    if os.getppid() != int(parent):
+        raise SystemExit("the process that started this NLU server is gone")
+
+
 def main() -> None:  # pragma: no cover - runs in Rasa's environment
+    die_with_parent(os.environ)
     sys.argv = rasa_arguments(sys.argv[1:], os.environ)
     from rasa.__main__ import main as rasa_main
 

@@ -133,7 +133,12 @@ class LocalRasaServer:
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env={**rasa_env(), "NLU_AUTH_TOKEN": self.auth_token},
+                env={
+                    **rasa_env(),
+                    "NLU_AUTH_TOKEN": self.auth_token,
+                    # The server stops when this process dies (nlu/rasa_launch.py).
+                    "VENTANILLA_NLU_PARENT": str(os.getpid()),
+                },
                 cwd=str(self.log_path.parent),
                 start_new_session=True,
             )
