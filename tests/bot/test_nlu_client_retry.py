@@ -33,26 +33,22 @@ async def test_a_server_error_then_an_answer_gives_the_answer() -> None:
     assert metrics.value(RETRY_METRIC) == 2
 
 
-async def test_tries_stop_at_the_configured_number() -> None:
+@pytest.mark.parametrize(
+    ("failures", "retries"),
+    [
+        ([503, 503, 503], 2),  # tries stop at the configured number
+        ([401], 0),  # a refused token is not tried again
+    ],
+)
+async def test_a_parse_that_keeps_failing_gives_up(failures: list[int], retries: int) -> None:
     metrics = Metrics()
-    client = _client([503, 503, 503], attempts=3, metrics=metrics)
+    client = _client(failures, attempts=3, metrics=metrics)
     try:
         with pytest.raises(NLUUnavailableError):
             await client.classify("me tienen encerrada")
     finally:
         await client.aclose()
-    assert metrics.value(RETRY_METRIC) == 2
-
-
-async def test_a_refused_token_is_not_tried_again() -> None:
-    metrics = Metrics()
-    client = _client([401], attempts=3, metrics=metrics)
-    try:
-        with pytest.raises(NLUUnavailableError):
-            await client.classify("hola")
-    finally:
-        await client.aclose()
-    assert metrics.value(RETRY_METRIC) == 0
+    assert metrics.value(RETRY_METRIC) == retries
 
 
 async def test_a_timeout_is_tried_again() -> None:
