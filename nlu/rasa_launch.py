@@ -21,7 +21,7 @@ import signal
 import sys
 
 TOKEN_ENV = "NLU_AUTH_TOKEN"
-PARENT_ENV = "VENTANILLA_NLU_PARENT"
+PARENT_ENV = "NLU_PARENT_PID"
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 

@@ -137,7 +137,7 @@ class LocalRasaServer:
                     **rasa_env(),
                     "NLU_AUTH_TOKEN": self.auth_token,
                     # The server stops when this process dies (nlu/rasa_launch.py).
-                    "VENTANILLA_NLU_PARENT": str(os.getpid()),
+                    "NLU_PARENT_PID": str(os.getpid()),
                 },
                 cwd=str(self.log_path.parent),
                 start_new_session=True,

@@ -27,6 +27,7 @@ BOT_USER = {"id": 4242, "is_bot": True, "first_name": "Ventanilla", "username": 
 class Call:
     method: str
     params: dict[str, Any]
+    at: float
 
 
 @dataclass
@@ -70,7 +71,7 @@ class FakeBotAPI:
                     403,
                 )
             with self._lock:
-                self.calls.append(Call(method, params))
+                self.calls.append(Call(method, params, time.monotonic()))
                 self._lock.notify_all()
                 if method == "sendMessage" and self.fail_next > 0:
                     self.fail_next -= 1
