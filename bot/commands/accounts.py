@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from bot.commands.common import say
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.admin.accounts import Accounts
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,48 +40,48 @@ def _new_password(prompt: str) -> str | None:
     return password
 
 
-def cmd_admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
-    """A new password; every open session of the account ends with it."""
+def _with_accounts(settings: Settings, change: Callable[[Accounts], Awaitable[str]]) -> int:
+    """Run one account change against the configured database; print what it says, or
+    the refusal (unknown account, weak password...) as an error."""
     from bot.admin.accounts import AccountError, Accounts
     from bot.composition import storage
     from bot.db.engine import sessions
 
-    password = _new_password(f"New password for {args.email}: ")
-    if password is None:
-        return 1
-
     async def work() -> int:
         async with storage(settings) as (_store, engine, _protector):
             try:
-                await Accounts(sessions(engine)).set_password(args.email, password)
+                done = await change(Accounts(sessions(engine)))
             except AccountError as exc:
                 say(f"error: {exc}")
                 return 1
-        print(f"password changed for {args.email}; its sessions have ended")
+        print(done)
         return 0
 
     return asyncio.run(work())
 
 
+def cmd_admin_set_password(settings: Settings, args: argparse.Namespace) -> int:
+    """A new password; every open session of the account ends with it."""
+    password = _new_password(f"New password for {args.email}: ")
+    if password is None:
+        return 1
+
+    async def change(accounts: Accounts) -> str:
+        await accounts.set_password(args.email, password)
+        return f"password changed for {args.email}; its sessions have ended"
+
+    return _with_accounts(settings, change)
+
+
 def cmd_admin_create_user(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.admin.accounts import AccountError, Accounts, Role
-    from bot.composition import storage
-    from bot.db.engine import sessions
+    from bot.admin.accounts import Role
 
     password = _new_password(f"Password for {args.email}: ")
     if password is None:
         return 1
 
-    async def work() -> int:
-        async with storage(settings) as (_store, engine, _protector):
-            try:
-                staff = await Accounts(sessions(engine)).create(
-                    args.email, password, Role(args.role)
-                )
-            except AccountError as exc:
-                say(f"error: {exc}")
-                return 1
-        print(f"created {staff.email} ({staff.role.value})")
-        return 0
+    async def change(accounts: Accounts) -> str:
+        staff = await accounts.create(args.email, password, Role(args.role))
+        return f"created {staff.email} ({staff.role.value})"
 
-    return asyncio.run(work())
+    return _with_accounts(settings, change)
