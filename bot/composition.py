@@ -131,12 +131,8 @@ async def core(
         repository = ContentRepository(db.sessions(engine))
         content = await published_content(settings, repository, say)
         metrics = Metrics()
-        client = RasaClient(
-            endpoint.url,
-            endpoint.auth_token,
-            settings.nlu.timeout_seconds,
-            metrics=metrics,
-            attempts=settings.nlu.attempts,
+        client = RasaClient.configured(
+            endpoint.url, endpoint.auth_token, settings.nlu, metrics=metrics
         )
         states = WriteBehindStore(store, metrics)
         limits = RateLimits.from_settings(settings.limits, metrics)

@@ -120,12 +120,7 @@ async def run_eval(
     # The engine logs one line per message; the report is what matters here.
     logging.getLogger("bot.dispatcher").setLevel(logging.WARNING)
     async with nlu_endpoint(settings, say) as endpoint:
-        client = RasaClient(
-            endpoint.url,
-            endpoint.auth_token,
-            settings.nlu.timeout_seconds,
-            attempts=settings.nlu.attempts,
-        )
+        client = RasaClient.configured(endpoint.url, endpoint.auth_token, settings.nlu)
         dispatcher = build_dispatcher(
             settings,
             client,

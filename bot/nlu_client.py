@@ -18,6 +18,7 @@ from tenacity import (
 )
 
 from bot.metrics import Metrics
+from bot.settings import NLUSettings
 from kernel.normalize import normalize_text
 from kernel.types import IntentResult, NLUUnavailableError
 from nlu.server import serves_a_model
@@ -126,6 +127,13 @@ class RasaClient:
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             # The exception text may hold the URL with the token: keep only its type.
             raise NLUUnavailableError(f"NLU request failed: {type(exc).__name__}") from None
+
+    @classmethod
+    def configured(
+        cls, url: str, auth_token: str, nlu: NLUSettings, metrics: Metrics | None = None
+    ) -> RasaClient:
+        """The client the engine uses: the configured timeout and number of tries."""
+        return cls(url, auth_token, nlu.timeout_seconds, metrics=metrics, attempts=nlu.attempts)
 
     def _count_retry(self) -> None:
         if self._metrics is not None:
