@@ -10,7 +10,6 @@ step degrades on its own, so a database failure never leaves a person unanswered
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import replace
@@ -199,14 +198,15 @@ class Dispatcher:
         return routing.from_nlu(self._rules, start, text, whole, parts)
 
     async def _classify_parts(self, text: str) -> tuple[IntentResult, list[IntentResult]]:
-        """The whole text and each of its sentences, in parallel; its clauses too when
+        """The whole text and each of its sentences in one request; its clauses too when
         the whole reads only as a greeting or is unclear (see handlers.needs)."""
         parts = sentences(text)
-        found = await asyncio.gather(*(self._classifier.classify(t) for t in (text, *parts)))
-        whole, results = found[0], list(found[1:])
+        found = await self._classifier.classify_many([text, *parts])
+        whole, results = found[0], found[1:]
         if needs_clauses(whole, self._rules.config.fallback_threshold):
             more = [c for c in clauses(text) if c not in parts]
-            results += await asyncio.gather(*(self._classifier.classify(c) for c in more))
+            if more:
+                results += await self._classifier.classify_many(more)
         return whole, results
 
     async def _hand_off(self, message: IncomingMessage, decision: Decision) -> Decision:

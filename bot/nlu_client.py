@@ -1,12 +1,19 @@
-"""HTTP client for Rasa's `POST /model/parse`.
+"""HTTP client for the Rasa NLU server.
 
 Rasa runs in its own Python 3.10 environment, so the app only ever talks to it
-over HTTP; that also keeps parsing off the app's event loop.
+over HTTP; that also keeps parsing off the app's event loop. A message and its
+sentences go in one request to the batch route our server adds
+(`nlu/components/batch_parse.py`): one HTTP round and one pass of the sentence
+encoder for all of them. A Rasa server without that route (an `NLU_URL` pointing
+at a plain `rasa run`) answers 404, and the client then uses Rasa's own
+`POST /model/parse`, one text per request.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -24,6 +31,10 @@ from kernel.types import IntentResult, NLUUnavailableError
 from nlu.server import serves_a_model
 
 FALLBACK_LABEL = "nlu_fallback"
+PARSE_PATH = "/model/parse"
+BATCH_PATH = "/webhooks/batch/parse"
+# The batch route's limit (nlu/components/batch_parse.py, MAX_TEXTS).
+BATCH_LIMIT = 32
 CACHE_METRIC = "ventanilla_nlu_cache_total"
 RETRY_METRIC = "ventanilla_nlu_retries_total"
 
@@ -59,6 +70,10 @@ def result_from_rasa(data: dict[str, Any]) -> IntentResult:
     return IntentResult(intent=best_name, confidence=best_confidence, ranking=ranking)
 
 
+class _NoBatchRoute(Exception):
+    """The server has no batch parse route (a plain Rasa server)."""
+
+
 class RasaClient:
     """Implements `IntentClassifier` against a running Rasa server."""
 
@@ -89,25 +104,63 @@ class RasaClient:
         # Under a burst the first try may time out in the server's queue; a message whose
         # parse fails is guarded only by the phrase lists, so it gets more tries.
         self._attempts = max(1, attempts)
+        # Until a server answers 404 there: then this client parses one text per request.
+        self._batch_route = True
 
     async def classify(self, text: str) -> IntentResult:
-        normalized = normalize_text(text)
-        if not normalized:
+        return (await self.classify_many([text]))[0]
+
+    async def classify_many(self, texts: Sequence[str]) -> list[IntentResult]:
+        """One result per text, in order; the texts not in the cache go in one request."""
+        normalized = [normalize_text(t) for t in texts]
+        if not all(normalized):
             raise ValueError("text is empty after normalisation; the engine guards this")
-        cached = self._cache.get(normalized)
-        if self._metrics is not None:
-            self._metrics.inc(CACHE_METRIC, result="miss" if cached is None else "hit")
-        if cached is not None:
-            self._cache.move_to_end(normalized)
-            return cached
-        result = await self._parse(normalized)
+        found: dict[str, IntentResult] = {}
+        missing: list[str] = []
+        for text in normalized:
+            cached = self._cache.get(text)
+            if self._metrics is not None:
+                self._metrics.inc(CACHE_METRIC, result="miss" if cached is None else "hit")
+            if cached is not None:
+                self._cache.move_to_end(text)
+                found[text] = cached
+            elif text not in missing:
+                missing.append(text)
+        for start in range(0, len(missing), BATCH_LIMIT):
+            chunk = missing[start : start + BATCH_LIMIT]
+            for text, result in zip(chunk, await self._parse_many(chunk), strict=True):
+                found[text] = result
+                self._remember(text, result)
+        return [found[text] for text in normalized]
+
+    def _remember(self, normalized: str, result: IntentResult) -> None:
         if self._cache_size:
             self._cache[normalized] = result
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return result
 
-    async def _parse(self, normalized: str) -> IntentResult:
+    async def _parse_many(self, texts: list[str]) -> list[IntentResult]:
+        if self._batch_route:
+            try:
+                data = await self._post(BATCH_PATH, {"texts": texts})
+                results = data["results"]
+                if len(results) != len(texts):
+                    raise NLUUnavailableError("NLU answered a batch with the wrong count")
+                return [result_from_rasa(item) for item in results]
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise NLUUnavailableError(f"NLU answer malformed: {type(exc).__name__}") from None
+            except _NoBatchRoute:
+                self._batch_route = False
+        return list(await asyncio.gather(*(self._parse_one(text) for text in texts)))
+
+    async def _parse_one(self, text: str) -> IntentResult:
+        data = await self._post(PARSE_PATH, {"text": text})
+        try:
+            return result_from_rasa(data)
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise NLUUnavailableError(f"NLU answer malformed: {type(exc).__name__}") from None
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
         try:
             async for attempt in AsyncRetrying(
                 stop=stop_after_attempt(self._attempts),
@@ -118,12 +171,12 @@ class RasaClient:
             ):
                 with attempt:
                     response = await self._client.post(
-                        f"{self._base_url}/model/parse",
-                        params=self._params,
-                        json={"text": normalized},
+                        f"{self._base_url}{path}", params=self._params, json=body
                     )
+                    if response.status_code == 404 and path == BATCH_PATH:
+                        raise _NoBatchRoute
                     response.raise_for_status()
-            return result_from_rasa(response.json())
+            return response.json()
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
             # The exception text may hold the URL with the token: keep only its type.
             raise NLUUnavailableError(f"NLU request failed: {type(exc).__name__}") from None
@@ -144,6 +197,7 @@ class RasaClient:
         self._base_url = base_url.rstrip("/")
         self._params = {"token": auth_token} if auth_token else {}
         self._cache.clear()
+        self._batch_route = True
 
     @property
     def base_url(self) -> str:

@@ -170,6 +170,10 @@ class NLUUnavailableError(Exception):
 class IntentClassifier(Protocol):
     async def classify(self, text: str) -> IntentResult: ...
 
+    async def classify_many(self, texts: Sequence[str]) -> list[IntentResult]:
+        """One result per text, in order: a message and its sentences in one request."""
+        ...
+
 
 @dataclass(frozen=True)
 class ContentEntry:

@@ -6,6 +6,9 @@ virtual environment, reads `NLU_AUTH_TOKEN` (readable only by the same user,
 in /proc/<pid>/environ), removes it from the environment and hands Rasa the
 option in its own argument list, which `ps` does not show.
 
+The same token guards the batch parse route (`nlu/components/batch_parse.py`),
+which Rasa's option does not cover, so it is handed to that module here.
+
 It also ties the server's life to the process that started it (`PARENT_ENV`): on
 Linux the kernel sends SIGTERM when that process dies, so an app or a test run
 killed with SIGKILL never leaves an NLU server behind holding its port.
@@ -48,7 +51,12 @@ def die_with_parent(environ: dict[str, str] | os._Environ[str]) -> None:
 
 def main() -> None:  # pragma: no cover - runs in Rasa's environment
     die_with_parent(os.environ)
+    token = os.environ.get(TOKEN_ENV, "")
     sys.argv = rasa_arguments(sys.argv[1:], os.environ)
+    # The batch parse route checks the same token itself (Rasa's covers only its own API).
+    from nlu.components import batch_parse
+
+    batch_parse.expected_token = token
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,6 +147,9 @@ class ScriptedClassifier:
         if self.down:
             raise NLUUnavailableError("connection refused")
         return self.table.get(text, self.default)
+
+    async def classify_many(self, texts: Sequence[str]) -> list[IntentResult]:
+        return [await self.classify(text) for text in texts]
 
     def say(self, text: str, intent: str, confidence: float = 0.95, **others: float) -> None:
         ranking = tuple(sorted({intent: confidence, **others}.items(), key=lambda i: -i[1]))

@@ -91,6 +91,9 @@ async def test_database_gone_replies_still_go_out(
 
             return IntentResult("documents", 0.95, (("documents", 0.95),))
 
+        async def classify_many(self, texts):  # type: ignore[no-untyped-def]
+            return [await self.classify(text) for text in texts]
+
     dispatcher = build_dispatcher(
         settings, DocumentsNLU(), store, content, text=engine_text(settings)
     )

@@ -61,7 +61,8 @@ async def test_a_timeout_is_tried_again() -> None:
         if calls == 1:
             raise httpx.ReadTimeout("slow", request=request)
         ranking = [{"name": "self_harm", "confidence": 0.9}]
-        return httpx.Response(200, json={"intent": ranking[0], "intent_ranking": ranking})
+        parsed = {"intent": ranking[0], "intent_ranking": ranking}
+        return httpx.Response(200, json={"results": [parsed]})
 
     client = RasaClient("http://nlu.test", transport=httpx.MockTransport(handler), attempts=2)
     try:

@@ -1,30 +1,49 @@
-"""A stand-in for Rasa's /model/parse, for fault tests that stop and restart the NLU."""
+"""A stand-in for the NLU server: Rasa's /model/parse and, like ours, the batch route
+(`nlu/components/batch_parse.py`), for fault tests that stop and restart the NLU."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bot.nlu_client import BATCH_PATH, PARSE_PATH
+
 
 def fake_nlu(
-    intent: str = "documents", confidence: float = 0.95, failures: list[int] | None = None
+    intent: str = "documents",
+    confidence: float = 0.95,
+    failures: list[int] | None = None,
+    batch: bool = True,
 ) -> Starlette:
-    """`failures`: status codes to answer the first parses with, one per parse, in order
-    (a server that is overloaded or restarting, then recovers)."""
+    """`failures`: status codes to answer the first requests with, one per request, in
+    order (a server that is overloaded or restarting, then recovers). `batch=False` is a
+    plain Rasa server without the batch route."""
     pending = list(failures or [])
+
+    def parsed(text: str) -> dict[str, Any]:
+        ranking = [{"name": intent, "confidence": confidence}]
+        return {"text": text, "intent": ranking[0], "intent_ranking": ranking}
 
     async def parse(request: Request) -> JSONResponse:
         if pending:
             return JSONResponse({"error": "busy"}, status_code=pending.pop(0))
         body = await request.json()
-        ranking = [{"name": intent, "confidence": confidence}]
-        return JSONResponse({"text": body["text"], "intent": ranking[0], "intent_ranking": ranking})
+        return JSONResponse(parsed(body["text"]))
+
+    async def parse_many(request: Request) -> JSONResponse:
+        if pending:
+            return JSONResponse({"error": "busy"}, status_code=pending.pop(0))
+        body = await request.json()
+        return JSONResponse({"results": [parsed(text) for text in body["texts"]]})
 
     async def status(_: Request) -> JSONResponse:
         return JSONResponse({"model_file": "fake.tar.gz"})
 
-    return Starlette(
-        routes=[Route("/model/parse", parse, methods=["POST"]), Route("/status", status)]
-    )
+    routes = [Route(PARSE_PATH, parse, methods=["POST"]), Route("/status", status)]
+    if batch:
+        routes.append(Route(BATCH_PATH, parse_many, methods=["POST"]))
+    return Starlette(routes=routes)

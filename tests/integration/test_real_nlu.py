@@ -8,13 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.content import FileContentStore
 from bot.dispatcher import Dispatcher
 from bot.engine import build_dispatcher
 from bot.memory_state import InMemoryStateStore
-from bot.nlu_client import RasaClient
+from bot.nlu_client import BATCH_PATH, PARSE_PATH, RasaClient
 from bot.settings import PROJECT_ROOT, Settings
 from handlers.answers import answer
 from kernel.types import IncomingMessage
@@ -276,3 +277,35 @@ async def test_parse_response_carries_the_embedding_models_ranking(
     assert english.intent == spanish.intent == "returnee_reception"
     names = [name for name, _ in english.ranking]
     assert "out_of_scope" in names and len(names) == len(set(names)) > 10
+
+
+async def test_the_batch_route_answers_as_model_parse_does_and_checks_its_token(
+    nlu_server: RunningNLU,
+) -> None:
+    """One request for a message and its sentences: the same readings as one request each."""
+    texts = [
+        "hola buenas, me deportaron ayer. donde saco el dui",
+        "hola buenas",
+        "donde saco el dui",
+    ]
+    params = {"token": nlu_server.token}
+    async with httpx.AsyncClient(base_url=nlu_server.url, timeout=30) as http:
+        together = await http.post(BATCH_PATH, params=params, json={"texts": texts})
+        alone = [
+            (await http.post(PARSE_PATH, params=params, json={"text": t})).json() for t in texts
+        ]
+        refused = await http.post(BATCH_PATH, params={"token": "wrong"}, json={"texts": texts})
+        no_token = await http.post(BATCH_PATH, json={"texts": texts})
+        empty = await http.post(BATCH_PATH, params=params, json={"texts": []})
+        too_many = await http.post(BATCH_PATH, params=params, json={"texts": ["hola"] * 33})
+    assert together.status_code == 200
+    results = together.json()["results"]
+    assert [r["text"] for r in results] == texts
+    for batched, single in zip(results, alone, strict=True):
+        assert [i["name"] for i in batched["intent_ranking"]] == [
+            i["name"] for i in single["intent_ranking"]
+        ]
+        for a, b in zip(batched["intent_ranking"], single["intent_ranking"], strict=True):
+            assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-6)
+    assert refused.status_code == no_token.status_code == 401
+    assert empty.status_code == too_many.status_code == 400
