@@ -25,6 +25,7 @@ from tenacity import (
 )
 
 from bot.metrics import Metrics
+from bot.nlu_batching import Batcher
 from bot.settings import NLUSettings
 from kernel.normalize import normalize_text
 from kernel.types import IntentResult, NLUUnavailableError
@@ -86,6 +87,7 @@ class RasaClient:
         cache_size: int = 10_000,
         metrics: Metrics | None = None,
         attempts: int = 3,
+        in_flight: int = 2,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._params = {"token": auth_token} if auth_token else {}
@@ -106,6 +108,8 @@ class RasaClient:
         self._attempts = max(1, attempts)
         # Until a server answers 404 there: then this client parses one text per request.
         self._batch_route = True
+        # Texts of messages that arrive while `in_flight` requests are out go together.
+        self._batcher = Batcher(self._parse_many, BATCH_LIMIT, in_flight)
 
     async def classify(self, text: str) -> IntentResult:
         return (await self.classify_many([text]))[0]
@@ -126,9 +130,8 @@ class RasaClient:
                 found[text] = cached
             elif text not in missing:
                 missing.append(text)
-        for start in range(0, len(missing), BATCH_LIMIT):
-            chunk = missing[start : start + BATCH_LIMIT]
-            for text, result in zip(chunk, await self._parse_many(chunk), strict=True):
+        if missing:
+            for text, result in zip(missing, await self._batcher.parse(missing), strict=True):
                 found[text] = result
                 self._remember(text, result)
         return [found[text] for text in normalized]
@@ -185,8 +188,15 @@ class RasaClient:
     def configured(
         cls, url: str, auth_token: str, nlu: NLUSettings, metrics: Metrics | None = None
     ) -> RasaClient:
-        """The client the engine uses: the configured timeout and number of tries."""
-        return cls(url, auth_token, nlu.timeout_seconds, metrics=metrics, attempts=nlu.attempts)
+        """The client the engine uses: the configured timeout, tries and requests at once."""
+        return cls(
+            url,
+            auth_token,
+            nlu.timeout_seconds,
+            metrics=metrics,
+            attempts=nlu.attempts,
+            in_flight=nlu.requests_in_flight,
+        )
 
     def _count_retry(self) -> None:
         if self._metrics is not None:

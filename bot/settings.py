@@ -39,6 +39,9 @@ class NLUSettings:
     # Tries per parse: a timeout or a dropped connection under load gets another try
     # before the message falls back to the phrase lists and the menu.
     attempts: int = 3
+    # Parse requests out at once; texts arriving meanwhile go together in the next one
+    # (bot/nlu_batching.py). One Rasa server works one request at a time: 2 keeps it busy.
+    requests_in_flight: int = 2
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ def _nlu(nlu: Mapping[str, Any], env: Mapping[str, str], root: Path) -> NLUSetti
         data_dir=_path(nlu["data_dir"], root),
         config=_path(nlu["config"], root),
         attempts=max(1, int(nlu.get("attempts", 3))),
+        requests_in_flight=max(1, int(nlu.get("requests_in_flight", 2))),
     )
 
 

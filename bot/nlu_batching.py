@@ -1,0 +1,75 @@
+"""Natural batching of NLU parses across messages that arrive together.
+
+Under load many messages wait for the NLU at once, and the server handles one
+request at a time. Each request costs the app an HTTP round (httpx's connection
+pool work is a quarter of the app's CPU under load), and costs the server its
+per-request overhead and one encoder pass whose time goes mostly into streaming
+weights, whatever the number of texts. So at most `in_flight` requests are out at
+a time; texts that arrive meanwhile wait for the next one and go together. When
+the server is idle a text goes at once: nothing waits for a batch to fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+
+from kernel.types import IntentResult
+
+SendBatch = Callable[[list[str]], Awaitable[list[IntentResult]]]
+
+
+class Batcher:
+    def __init__(self, send: SendBatch, limit: int, in_flight: int) -> None:
+        self._send = send
+        self._limit = max(1, limit)
+        self._in_flight = max(1, in_flight)
+        self._pending: list[tuple[str, asyncio.Future[IntentResult]]] = []
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def parse(self, texts: Sequence[str]) -> list[IntentResult]:
+        loop = asyncio.get_running_loop()
+        futures: list[asyncio.Future[IntentResult]] = [loop.create_future() for _ in texts]
+        self._pending.extend(zip(texts, futures, strict=True))
+        self._pump()
+        try:
+            await asyncio.wait(futures)
+        except asyncio.CancelledError:
+            for future in futures:
+                future.cancel()  # not sent yet: dropped; sent: its result is ignored
+            raise
+        failed = [exc for exc in (f.exception() for f in futures) if exc is not None]
+        if failed:
+            raise failed[0]
+        return [future.result() for future in futures]
+
+    def _pump(self) -> None:
+        # Texts whose waiter gave up (its request was cancelled) are not sent at all.
+        self._pending = [item for item in self._pending if not item[1].done()]
+        while self._pending and len(self._running) < self._in_flight:
+            batch = self._pending[: self._limit]
+            del self._pending[: self._limit]
+            task = asyncio.create_task(self._deliver(batch))
+            self._running.add(task)
+            task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._pump()
+
+    async def _deliver(self, batch: list[tuple[str, asyncio.Future[IntentResult]]]) -> None:
+        # A waiter that gave up meanwhile has a done future: skipped.
+        try:
+            results = await self._send([text for text, _ in batch])
+        except asyncio.CancelledError:
+            for _, future in batch:
+                future.cancel()
+            raise
+        except Exception as exc:
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results, strict=True):
+            if not future.done():
+                future.set_result(result)
