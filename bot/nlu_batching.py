@@ -16,7 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from kernel.types import IntentResult
 
-SendBatch = Callable[[list[str]], Awaitable[list[IntentResult]]]
+# One result per text; an exception in a text's place fails that text's waiter alone.
+SendBatch = Callable[[list[str]], Awaitable[Sequence[IntentResult | Exception]]]
 
 
 class Batcher:
@@ -71,5 +72,9 @@ class Batcher:
                     future.set_exception(exc)
             return
         for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():
+            if future.done():
+                continue
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
                 future.set_result(result)

@@ -71,6 +71,19 @@ def result_from_rasa(data: dict[str, Any]) -> IntentResult:
     return IntentResult(intent=best_name, confidence=best_confidence, ranking=ranking)
 
 
+def _reading(item: Any) -> IntentResult | NLUUnavailableError:
+    """One text's answer; a text the server could not parse (or a malformed answer) is an
+    unavailable NLU for that text's message alone."""
+    if isinstance(item, dict) and "error" in item:
+        return NLUUnavailableError("NLU could not parse this text")
+    try:
+        return result_from_rasa(item)
+    except NLUUnavailableError as exc:
+        return exc
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        return NLUUnavailableError(f"NLU answer malformed: {type(exc).__name__}")
+
+
 class _NoBatchRoute(Exception):
     """The server has no batch parse route (a plain Rasa server)."""
 
@@ -142,26 +155,21 @@ class RasaClient:
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
 
-    async def _parse_many(self, texts: list[str]) -> list[IntentResult]:
+    async def _parse_many(self, texts: list[str]) -> list[IntentResult | NLUUnavailableError]:
         if self._batch_route:
             try:
                 data = await self._post(BATCH_PATH, {"texts": texts})
-                results = data["results"]
-                if len(results) != len(texts):
-                    raise NLUUnavailableError("NLU answered a batch with the wrong count")
-                return [result_from_rasa(item) for item in results]
-            except (KeyError, TypeError, AttributeError) as exc:
-                raise NLUUnavailableError(f"NLU answer malformed: {type(exc).__name__}") from None
             except _NoBatchRoute:
                 self._batch_route = False
+            else:
+                results = data.get("results") if isinstance(data, dict) else None
+                if not isinstance(results, list) or len(results) != len(texts):
+                    raise NLUUnavailableError("NLU answered a batch without one result per text")
+                return [_reading(item) for item in results]
         return list(await asyncio.gather(*(self._parse_one(text) for text in texts)))
 
-    async def _parse_one(self, text: str) -> IntentResult:
-        data = await self._post(PARSE_PATH, {"text": text})
-        try:
-            return result_from_rasa(data)
-        except (KeyError, TypeError, AttributeError, ValueError) as exc:
-            raise NLUUnavailableError(f"NLU answer malformed: {type(exc).__name__}") from None
+    async def _parse_one(self, text: str) -> IntentResult | NLUUnavailableError:
+        return _reading(await self._post(PARSE_PATH, {"text": text}))
 
     async def _post(self, path: str, body: dict[str, Any]) -> Any:
         try:

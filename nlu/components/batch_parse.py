@@ -16,6 +16,8 @@ starts, without putting it back into the environment.
 
     POST /webhooks/batch/parse?token=...   {"texts": ["...", "..."]}
     -> 200 {"results": [<parse of text 1>, <parse of text 2>, ...]}
+
+A text the model fails on gets `{"error": "..."}` in its place (`parse_isolated`).
 """
 
 from __future__ import annotations
@@ -85,6 +87,21 @@ def parse_all(processor: Any, texts: list[str]) -> list[dict[str, Any]]:
     return parsed
 
 
+def parse_isolated(processor: Any, texts: list[str]) -> list[dict[str, Any]]:
+    """All texts in one run; if that run fails, each text alone, so one text the model
+    cannot take fails only its own message (its result is an `error` entry) and not the
+    others that happened to share the request. Texts are never logged."""
+    try:
+        return parse_all(processor, texts)
+    except Exception:
+        if len(texts) == 1:
+            return [{"error": "the model could not parse this text"}]
+    results: list[dict[str, Any]] = []
+    for text in texts:
+        results.extend(parse_isolated(processor, [text]))
+    return results
+
+
 class BatchParseInput(InputChannel):
     @classmethod
     def name(cls) -> str:
@@ -111,6 +128,6 @@ class BatchParseInput(InputChannel):
             agent = request.app.ctx.agent
             if agent is None or not agent.is_ready():
                 return response.json({"error": "no model loaded"}, status=409)
-            return response.json({"results": parse_all(agent.processor, texts)})
+            return response.json({"results": parse_isolated(agent.processor, texts)})
 
         return routes

@@ -3,9 +3,13 @@ without the batch route is still served, one text per request."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import httpx
 
 from bot.nlu_client import BATCH_LIMIT, BATCH_PATH, PARSE_PATH, RasaClient
+from kernel.types import IntentResult, NLUUnavailableError
 from tests.fakes.nlu_server import fake_nlu
 
 
@@ -64,3 +68,32 @@ async def test_more_texts_than_the_route_takes_are_sent_in_several_requests() ->
         await client.aclose()
     assert len(results) == len(texts)
     assert paths == [BATCH_PATH, BATCH_PATH]
+
+
+async def test_a_text_the_server_could_not_parse_fails_only_its_own_message() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        texts = json.loads(request.content)["texts"]
+        ranking = [{"name": "documents", "confidence": 0.9}]
+        return httpx.Response(
+            200,
+            json={
+                "results": [
+                    {"error": "the model could not parse this text"}
+                    if "rota" in text
+                    else {"intent": ranking[0], "intent_ranking": ranking}
+                    for text in texts
+                ]
+            },
+        )
+
+    client = RasaClient("http://nlu.test", transport=httpx.MockTransport(handler))
+    try:
+        fine, broken = await asyncio.gather(
+            client.classify("donde saco el dui"),
+            client.classify("una frase rota"),
+            return_exceptions=True,
+        )
+    finally:
+        await client.aclose()
+    assert isinstance(fine, IntentResult) and fine.intent == "documents"
+    assert isinstance(broken, NLUUnavailableError)
