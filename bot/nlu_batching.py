@@ -62,6 +62,8 @@ class Batcher:
         # A waiter that gave up meanwhile has a done future: skipped.
         try:
             results = await self._send([text for text, _ in batch])
+            if len(results) != len(batch):
+                raise ValueError("the NLU answered a batch without one result per text")
         except asyncio.CancelledError:
             for _, future in batch:
                 future.cancel()

@@ -87,3 +87,12 @@ async def test_a_waiter_that_gives_up_does_not_disturb_the_others() -> None:
     assert [r.intent for r in await busy] == ["intent-of-a"]
     assert gives_up.cancelled()
     assert server.batches == [["a"], ["c"]]  # nobody waits for "b" any more
+
+
+async def test_an_answer_with_the_wrong_count_fails_its_waiters_instead_of_leaving_them() -> None:
+    async def short(texts: list[str]) -> list[IntentResult]:
+        return [IntentResult("documents", 0.9)]
+
+    batcher = Batcher(short, limit=32, in_flight=1)
+    with pytest.raises(ValueError):
+        await asyncio.wait_for(batcher.parse(["a", "b"]), timeout=5)
