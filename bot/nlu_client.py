@@ -24,8 +24,8 @@ from tenacity import (
     wait_exponential,
 )
 
+from bot.batching import Batcher
 from bot.metrics import Metrics
-from bot.nlu_batching import Batcher
 from bot.settings import NLUSettings
 from kernel.normalize import normalize_text
 from kernel.types import IntentResult, NLUUnavailableError

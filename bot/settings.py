@@ -40,7 +40,7 @@ class NLUSettings:
     # before the message falls back to the phrase lists and the menu.
     attempts: int = 3
     # Parse requests out at once; texts arriving meanwhile go together in the next one
-    # (bot/nlu_batching.py). One Rasa server works one request at a time: 2 keeps it busy.
+    # (bot/batching.py). One Rasa server works one request at a time: 2 keeps it busy.
     requests_in_flight: int = 2
 
 

@@ -9,38 +9,21 @@ one request and nothing waits longer than before.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import TypeVar
+
+from bot.batching import Batcher
 
 T = TypeVar("T")
 R = TypeVar("R")
 MAX_BATCH = 256
 
 
-class GroupCommit(Generic[T, R]):
+class GroupCommit(Batcher[T, R]):
+    """One statement out at a time; one item per waiter."""
+
     def __init__(self, run: Callable[[list[T]], Awaitable[list[R]]]) -> None:
-        self._run = run
-        self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._drainer: asyncio.Task[None] | None = None
+        super().__init__(run, limit=MAX_BATCH, in_flight=1)
 
     async def submit(self, item: T) -> R:
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if self._drainer is None or self._drainer.done():
-            self._drainer = asyncio.create_task(self._drain())
-        return await future
-
-    async def _drain(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-            try:
-                results = await self._run([item for item, _ in batch])
-            except Exception as exc:
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
-                    future.set_result(result)
+        return (await self.parse([item]))[0]

@@ -30,7 +30,13 @@ from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.shared.constants import DEFAULT_SENDER_ID
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -38,7 +44,6 @@ from sanic.response import HTTPResponse
 # The engine sends a message's whole text, its sentences and at most a few clauses.
 MAX_TEXTS = 32
 MAX_TEXT_CHARS = 10_000
-CONFIDENCE = "confidence"
 
 # Set by nlu.rasa_launch in this process before Rasa reads nlu/credentials.yml.
 expected_token = ""
@@ -79,7 +84,7 @@ def parse_all(processor: Any, texts: list[str]) -> list[dict[str, Any]]:
     for message in results[target]:
         data: dict[str, Any] = {
             TEXT: "",
-            INTENT: {INTENT_NAME_KEY: None, CONFIDENCE: 0.0},
+            INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0},
             ENTITIES: [],
         }
         data.update(message.as_dict(only_output_properties=True))

@@ -1,37 +1,46 @@
-"""Natural batching of NLU parses across messages that arrive together.
+"""Natural batching: requests that arrive while a batch is out share the next one.
 
-Under load many messages wait for the NLU at once, and the server handles one
-request at a time. Each request costs the app an HTTP round (httpx's connection
-pool work is a quarter of the app's CPU under load), and costs the server its
-per-request overhead and one encoder pass whose time goes mostly into streaming
-weights, whatever the number of texts. So at most `in_flight` requests are out at
-a time; texts that arrive meanwhile wait for the next one and go together. When
-the server is idle a text goes at once: nothing waits for a batch to fill.
+Two users. The database's group commit (`bot/db/batching.py`): one statement per
+batch of first-seen checks and state loads. The NLU client: under load many
+messages wait for the NLU at once and the server handles one request at a time;
+each request costs the app an HTTP round (httpx's connection pool work was a
+quarter of the app's CPU under load) and the server its per-request overhead and
+one encoder pass, whose time goes mostly into streaming weights whatever the
+number of texts. So at most `in_flight` batches are out at a time; items that
+arrive meanwhile wait for the next one and go together. When nothing is out an
+item goes at once: nothing waits for a batch to fill.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
-from kernel.types import IntentResult
-
-# One result per text; an exception in a text's place fails that text's waiter alone.
-SendBatch = Callable[[list[str]], Awaitable[Sequence[IntentResult | Exception]]]
+T = TypeVar("T")
+R = TypeVar("R")
 
 
-class Batcher:
-    def __init__(self, send: SendBatch, limit: int, in_flight: int) -> None:
+class Batcher(Generic[T, R]):
+    """`send` gives one result per item; an exception in an item's place fails that
+    item's waiter alone."""
+
+    def __init__(
+        self,
+        send: Callable[[list[T]], Awaitable[Sequence[R | Exception]]],
+        limit: int,
+        in_flight: int,
+    ) -> None:
         self._send = send
         self._limit = max(1, limit)
         self._in_flight = max(1, in_flight)
-        self._pending: list[tuple[str, asyncio.Future[IntentResult]]] = []
+        self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._running: set[asyncio.Task[None]] = set()
 
-    async def parse(self, texts: Sequence[str]) -> list[IntentResult]:
+    async def parse(self, items: Sequence[T]) -> list[R]:
         loop = asyncio.get_running_loop()
-        futures: list[asyncio.Future[IntentResult]] = [loop.create_future() for _ in texts]
-        self._pending.extend(zip(texts, futures, strict=True))
+        futures: list[asyncio.Future[R]] = [loop.create_future() for _ in items]
+        self._pending.extend(zip(items, futures, strict=True))
         self._pump()
         try:
             await asyncio.wait(futures)
@@ -45,7 +54,7 @@ class Batcher:
         return [future.result() for future in futures]
 
     def _pump(self) -> None:
-        # Texts whose waiter gave up (its request was cancelled) are not sent at all.
+        # Items whose waiter gave up (its request was cancelled) are not sent at all.
         self._pending = [item for item in self._pending if not item[1].done()]
         while self._pending and len(self._running) < self._in_flight:
             batch = self._pending[: self._limit]
@@ -58,12 +67,12 @@ class Batcher:
         self._running.discard(task)
         self._pump()
 
-    async def _deliver(self, batch: list[tuple[str, asyncio.Future[IntentResult]]]) -> None:
+    async def _deliver(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         # A waiter that gave up meanwhile has a done future: skipped.
         try:
-            results = await self._send([text for text, _ in batch])
+            results = await self._send([item for item, _ in batch])
             if len(results) != len(batch):
-                raise ValueError("the NLU answered a batch without one result per text")
+                raise ValueError("a batch answered without one result per item")
         except asyncio.CancelledError:
             for _, future in batch:
                 future.cancel()

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.nlu_batching import Batcher
+from bot.batching import Batcher
 from kernel.types import IntentResult, NLUUnavailableError
 
 
