@@ -7,6 +7,8 @@
     .venv/bin/python -m bench.safety_threshold corroborate=0.001 sure=0.9  # ... unless this sure
     .venv/bin/python -m bench.safety_threshold 0.2 corroborate=0,0.01 sure=0.9 --changes
         # ... and the own messages each rule changes against the first
+    .venv/bin/python -m bench.safety_threshold 0.2 reported=0,0.5,0.7 --changes
+        # trafficking threshold for news and hearsay (0: the marker list is ignored)
 
 The safety rule (handlers/safety.py) sends a message to the emergency or crisis
 answer when a curated danger phrase matches, or when `trafficking_emergency` or
@@ -53,6 +55,7 @@ from handlers.safety import (
     CORROBORATION,
     EMERGENCY_KEY,
     QUIETABLE,
+    REPORTED_THRESHOLD,
     SELF_HARM_KEY,
     SENTENCE_SURE,
     SENTENCE_THRESHOLD,
@@ -93,16 +96,23 @@ class Scored:
     text: str
     danger: bool
     phrase: bool  # a curated danger phrase matches
+    reported: bool  # a marker of news or hearsay matches
     whole: IntentResult
     parts: list[IntentResult]
 
 
-# sentence threshold, whole-text corroboration, sure, the dangers the last two may quiet
-Rule = tuple[float, float, float, frozenset[str]]
+# sentence threshold, whole-text corroboration, sure, the dangers the last two may quiet,
+# the trafficking threshold for news and hearsay (0: off)
+Rule = tuple[float, float, float, frozenset[str], float]
 
 
 def model_alarm(item: Scored, threshold: float, rule: Rule) -> bool:
-    return danger_from_any(item.whole, item.parts, threshold, *rule) is not None
+    sentence, corroboration, sure, quietable, reported = rule
+    raised = reported if item.reported and reported else None
+    found = danger_from_any(
+        item.whole, item.parts, threshold, sentence, corroboration, sure, quietable, raised
+    )
+    return found is not None
 
 
 def _result(ranking: Ranking) -> IntentResult:
@@ -146,6 +156,7 @@ def _score_fold(
                 text=text,
                 danger=danger,
                 phrase=matcher.scan(text) is not None,
+                reported=matcher.reported(text),
                 whole=_result(model.rank(normalize_text(text), vector(text))),
                 parts=parts,
             )
@@ -181,7 +192,7 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
     groups |= {name: [s for s in scored if s.group == name] for name in NEAR_DANGER}
     print("danger columns: caught / messages; the others: false alarms / messages")
     names = [*groups, f"cost ({MISS_COST}:1)"]
-    header = "threshold sentence corrob.  sure quiet phrases "
+    header = "threshold sentence corrob.  sure quiet reported phrases "
     print(header + " ".join(f"{name[:17]:>17}" for name in names))
     for rule in rules:
         for with_phrases in (False, True):
@@ -196,7 +207,7 @@ def report(scored: Sequence[Scored], thresholds: Sequence[float], rules: Sequenc
                 cells.append(str(_cost(groups, alarm)))
                 print(
                     f"{threshold:9.2f} {rule[0]:8.3f} {rule[1]:7.3f} {rule[2]:5.2f}"
-                    f" {'all' if len(rule[3]) > 1 else 'emerg':>5}"
+                    f" {'all' if len(rule[3]) > 1 else 'emerg':>5} {rule[4]:8.2f}"
                     f" {'yes' if with_phrases else 'no':>7} " + " ".join(f"{c:>17}" for c in cells)
                 )
 
@@ -215,7 +226,10 @@ def show_changes(scored: Sequence[Scored], threshold: float, rules: Sequence[Rul
             if before != after:
                 key = (item.text, item.danger)
                 changed[key] = changed.get(key, 0) + 1
-        print(f"\nrule {rule[:3]} {sorted(rule[3])} against {base[:3]}, threshold {threshold}:")
+        print(
+            f"\nrule {rule[:3]} {sorted(rule[3])} reported {rule[4]}"
+            f" against {base[:3]} reported {base[4]}, threshold {threshold}:"
+        )
         for (text, danger), folds_changed in sorted(changed.items(), key=lambda kv: not kv[0][1]):
             verdict = "LOST danger" if danger else "spared"
             print(f"  {verdict:11} {folds_changed}/5  {text[:150]}")
@@ -237,6 +251,7 @@ def main(arguments: list[str]) -> None:
         if a.startswith("quiet=")
         for name in a[len("quiet=") :].split(",")
     ] or [QUIETABLE]
+    reported = _values(arguments, "reported=") or [REPORTED_THRESHOLD]
     thresholds = [float(a) for a in arguments if "=" not in a and not a.startswith("--")] or list(
         DEFAULT_THRESHOLDS
     )
@@ -270,7 +285,14 @@ def main(arguments: list[str]) -> None:
         scored += _score_fold(model, [*held_texts, *pairs, *own_texts], vector, matcher)
         print(f"fold {number}/{len(splits)} scored", flush=True)
     print(f"{len(examples)} examples, {len(own)} own messages x {len(splits)} folds")
-    rules = [(a, b, c, q) for a in sentence for b in corroborate for c in sure for q in quiet]
+    rules = [
+        (a, b, c, q, r)
+        for a in sentence
+        for b in corroborate
+        for c in sure
+        for q in quiet
+        for r in reported
+    ]
     report(scored, thresholds, rules)
     if "--changes" in arguments:
         show_changes(scored, thresholds[0], rules)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from nlu.training_data import FAST_SAFE_LOADER
 MAX_TEXT_CHARS = SCREEN_CHARS
 MAX_TITLE_CHARS = 24
 DANGER_KEY = "danger_phrases"
+# The lists a danger_phrases file may hold, in DangerPhrases order.
+DANGER_LISTS = tuple(f.name for f in fields(DangerPhrases))
 
 # Engine messages the code asks for by name; `content check` proves they exist.
 SYSTEM_KEYS = (
@@ -127,12 +129,13 @@ class ContentBundle:
 
     def merged_danger(self) -> DangerPhrases:
         """One list for all languages: a person in danger may write in either."""
-        lists = ("emergency", "crisis", "figurative", "past")
-        merged: dict[str, list[str]] = {name: [] for name in lists}
+        merged: dict[str, list[str]] = {name: [] for name in DANGER_LISTS}
         for phrases in self.danger.values():
-            for name in lists:
+            for name in DANGER_LISTS:
                 merged[name].extend(getattr(phrases, name))
-        unique = {name: tuple(dict.fromkeys(p for p in merged[name] if p)) for name in lists}
+        unique = {
+            name: tuple(dict.fromkeys(p for p in merged[name] if p)) for name in DANGER_LISTS
+        }
         return DangerPhrases(**unique)
 
 
@@ -158,7 +161,7 @@ def bundle_from_texts(
             bundle.danger[language] = DangerPhrases(
                 *(
                     tuple(normalize_text(p) for p in data.get(name) or ())
-                    for name in ("emergency", "crisis", "figurative", "past")
+                    for name in DANGER_LISTS
                 )
             )
             continue

@@ -19,7 +19,7 @@ from handlers.intents import HUMAN_KEY, reply, with_menu
 from handlers.menu import MENU_KEY, choice_from_number, menu_options, out_of_range_number
 from handlers.needs import main_need
 from handlers.rules import Rules
-from handlers.safety import danger_from_any
+from handlers.safety import EMERGENCY_KEY, REPORTED_THRESHOLD, danger_from_any, without_intent
 from kernel.text_guard import TextVerdict, judge_text
 from kernel.types import (
     EngineResult,
@@ -208,9 +208,13 @@ def from_nlu(
 ) -> Decision:
     """Danger anywhere wins; then the person's main need, or the fallback when unsure."""
     config, state, language = rules.config, start.state, start.language
-    found = danger_from_any(whole, parts, config.safety_threshold)
+    reported = REPORTED_THRESHOLD if rules.danger_scan.reported(text) else None
+    found = danger_from_any(whole, parts, config.safety_threshold, reported=reported)
     if found is not None:
         return intents.danger(rules, state, found, language, whole)
+    if reported is not None:
+        whole = without_intent(whole, EMERGENCY_KEY)
+        parts = [without_intent(p, EMERGENCY_KEY) for p in parts]
     need = main_need(whole, parts, config.fallback_threshold, config.second_need_threshold)
     result = need.result
     if result.confidence < config.fallback_threshold:

@@ -32,10 +32,16 @@ class DangerScan:
         self._matcher: DangerMatcher | None = None
 
     def __call__(self, text: str) -> Danger | None:
+        return self._current().scan(text)
+
+    def reported(self, text: str) -> bool:
+        return self._current().reported(text)
+
+    def _current(self) -> DangerMatcher:
         phrases = self._content.danger_phrases()
         if self._matcher is None or phrases is not self._source:
             self._source, self._matcher = phrases, DangerMatcher(phrases)
-        return self._matcher.scan(text)
+        return self._matcher
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,13 @@ SENTENCE_SURE = 0.0
 # Never self-harm: a sentence about means at hand ("ya compré la soga") next to a calm
 # question can read low and alone, and it must still reach the crisis answer.
 QUIETABLE = frozenset({EMERGENCY_KEY})
+# In a message with a marker of news or hearsay (the `reported` list: "vi en las
+# noticias", "I read that"), a trafficking reading by the model counts only from this
+# confidence: a rescue or a raid in the news reads like trafficking without anyone
+# being at risk. Self-harm is never raised, and the phrase lists still decide alone, so
+# "a mí me tienen igual, no me dejan salir" told beside the news still alarms. Chosen
+# on our own held-out data (bench/safety_threshold.py reported=..., docs/benchmarks.md).
+REPORTED_THRESHOLD = 0.5
 
 
 class Danger(StrEnum):
@@ -60,6 +67,7 @@ class DangerMatcher:
         self._crisis = _pattern(phrases.crisis)
         self._figurative = _pattern(phrases.figurative)
         self._past = _pattern(phrases.past)
+        self._reported = _pattern(phrases.reported)
 
     def scan(self, text: str) -> Danger | None:
         normalized = normalize_text(text)
@@ -73,12 +81,21 @@ class DangerMatcher:
             return Danger.CRISIS
         return None
 
+    def reported(self, text: str) -> bool:
+        """Whether the text tells of danger as news or hearsay (see REPORTED_THRESHOLD)."""
+        return self._reported is not None and bool(self._reported.search(normalize_text(text)))
 
-def danger_from_intent(result: IntentResult, safety_threshold: float) -> Danger | None:
+
+def danger_from_intent(
+    result: IntentResult, safety_threshold: float, emergency_floor: float = 0.0
+) -> Danger | None:
     """Danger read by the model: trafficking or self-harm at or above the safety
-    threshold anywhere in the ranking, whatever intent wins."""
+    threshold anywhere in the ranking, whatever intent wins; trafficking also at or
+    above `emergency_floor` (raised for news and hearsay)."""
     emergency, crisis = result.score(EMERGENCY_KEY), result.score(SELF_HARM_KEY)
-    if max(emergency, crisis) < safety_threshold:
+    emergency = emergency if emergency >= max(safety_threshold, emergency_floor) else 0.0
+    crisis = crisis if crisis >= safety_threshold else 0.0
+    if not emergency and not crisis:
         return None
     return Danger.EMERGENCY if emergency >= crisis else Danger.CRISIS
 
@@ -91,6 +108,7 @@ def danger_from_any(
     corroboration: float = CORROBORATION,
     sure: float = SENTENCE_SURE,
     quietable: frozenset[str] = QUIETABLE,
+    reported: float | None = None,
 ) -> Danger | None:
     """The intents contract: danger in the whole text or in any of its sentences.
 
@@ -101,11 +119,15 @@ def danger_from_any(
     that bury the real ones in the staff inbox. A sentence is never overruled by a
     calm reading of the whole text: a calm question next to a danger sentence must
     still alarm. bench/safety_threshold.py measured both rules on our own held-out
-    data (docs/benchmarks.md)."""
-    found = {danger_from_intent(whole, safety_threshold)}
+    data (docs/benchmarks.md).
+
+    `reported` is the threshold for trafficking readings when the message tells of
+    danger as news or hearsay (REPORTED_THRESHOLD), None when it does not."""
+    raised = reported or 0.0
+    found = {danger_from_intent(whole, safety_threshold, raised)}
     floor = max(safety_threshold, sentence_threshold)
     found |= {
-        danger_from_intent(IntentResult(p.intent, p.confidence), floor)
+        danger_from_intent(IntentResult(p.intent, p.confidence), floor, raised)
         for p in parts
         if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY)
         and (
@@ -118,6 +140,17 @@ def danger_from_any(
     if Danger.EMERGENCY in found:
         return Danger.EMERGENCY
     return Danger.CRISIS if Danger.CRISIS in found else None
+
+
+def without_intent(result: IntentResult, intent: str) -> IntentResult:
+    """The reading with `intent` taken out, its runner-up first: in a message told as
+    news, a trafficking reading too weak to alarm must not be answered as a topic
+    either (answering `trafficking_emergency` is the emergency answer)."""
+    ranking = tuple((name, score) for name, score in result.ranking if name != intent)
+    if result.intent != intent:
+        return IntentResult(result.intent, result.confidence, ranking)
+    best_intent, best_score = ranking[0] if ranking else (result.intent, 0.0)
+    return IntentResult(best_intent, best_score, ranking)
 
 
 def handoff_for(danger: Danger) -> HandoffRequest:

@@ -203,6 +203,9 @@ class DangerPhrases:
     figurative: tuple[str, ...] = ()
     # Markers of a danger long over ("hace dos años", "years ago"): the lists stand back.
     past: tuple[str, ...] = ()
+    # Markers of danger told as news or hearsay ("vi en las noticias", "I read that"):
+    # the model's trafficking reading then counts only from a higher threshold.
+    reported: tuple[str, ...] = ()
 
 
 class ContentStore(Protocol):

@@ -28,6 +28,8 @@ def matcher() -> DangerMatcher:
         ("my boy is alone in the desert near Sasabe", Danger.EMERGENCY),
         ("we are locked in a trailer, running out of air", Danger.EMERGENCY),
         ("me quiero morir, ya no puedo", Danger.CRISIS),
+        ("el guía se fue y estamos sin agua en el monte", Danger.EMERGENCY),
+        ("the driver left and we're out of water", Danger.EMERGENCY),
     ],
 )
 def test_present_danger_is_caught(matcher: DangerMatcher, text: str, danger: Danger) -> None:
@@ -58,3 +60,23 @@ def test_an_idiom_does_not_hide_a_danger_phrase_beside_it() -> None:
     matcher = DangerMatcher(phrases)
     assert matcher.scan("me quiero morir de la vergüenza") is None
     assert matcher.scan("me quiero morir de la vergüenza, me tienen encerrada") is Danger.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("text", "reported"),
+    [
+        ("vi en las noticias que rescataron a unas personas en un tráiler", True),
+        ("según la prensa cayó una banda de tratantes", True),
+        ("I read that smugglers lock people in stash houses", True),
+        ("me tienen encerrada y no me dejan salir", False),
+        ("my cousin says they keep him in a warehouse", False),
+    ],
+)
+def test_news_and_hearsay_are_marked(matcher: DangerMatcher, text: str, reported: bool) -> None:
+    assert matcher.reported(text) is reported
+
+
+def test_a_danger_phrase_beside_the_news_still_alarms(matcher: DangerMatcher) -> None:
+    text = "vi en las noticias lo de la red de trata, a mí también me tienen encerrada"
+    assert matcher.reported(text)
+    assert matcher.scan(text) is Danger.EMERGENCY

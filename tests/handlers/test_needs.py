@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.needs import clauses, main_need, needs_clauses, sentences
-from handlers.safety import Danger, danger_from_any, danger_from_intent
+from handlers.safety import Danger, danger_from_any, danger_from_intent, without_intent
 from kernel.types import IntentResult
 
 
@@ -128,3 +128,24 @@ def test_a_question_after_unsure_thanks_is_answered() -> None:
     whole = result("thank", 0.5)
     need = main_need(whole, [result("documents", 0.9)], 0.45, 0.6)
     assert need.result.intent == "documents"
+
+
+def test_news_raises_the_bar_for_trafficking_only() -> None:
+    news = result("trafficking_emergency", 0.45)
+    assert danger_from_any(news, [], 0.2) is Danger.EMERGENCY
+    assert danger_from_any(news, [], 0.2, reported=0.5) is None
+    assert danger_from_any(result("trafficking_emergency", 0.6), [], 0.2, reported=0.5) is (
+        Danger.EMERGENCY
+    )
+    # Self-harm told beside the news keeps the safety threshold, in the whole and a sentence.
+    sad = result("out_of_scope", 0.6, trafficking_emergency=0.3, self_harm=0.25)
+    assert danger_from_any(sad, [], 0.2, reported=0.5) is Danger.CRISIS
+    assert danger_from_any(news, [result("self_harm", 0.3)], 0.2, reported=0.5) is Danger.CRISIS
+
+
+def test_a_reading_without_an_intent_puts_the_runner_up_first() -> None:
+    news = result("trafficking_emergency", 0.45, out_of_scope=0.3, asylum=0.1)
+    calm = without_intent(news, "trafficking_emergency")
+    assert (calm.intent, calm.confidence) == ("out_of_scope", 0.3)
+    assert calm.score("trafficking_emergency") == 0.0
+    assert without_intent(calm, "trafficking_emergency") == calm

@@ -127,6 +127,27 @@ def test_after_the_classifier(
     assert decision.result.route is route and decision.result.intent == intent
 
 
+NEWS = "vi en las noticias que rescataron a unas muchachas de una red, ¿ustedes trabajan en eso?"
+
+
+@pytest.mark.parametrize(
+    ("trafficking", "route", "intent"),
+    [
+        (0.45, Route.FALLBACK, "out_of_scope"),
+        (0.7, Route.SAFETY_EMERGENCY, "trafficking_emergency"),
+    ],
+)
+def test_news_needs_a_surer_trafficking_reading(
+    rules: Rules, trafficking: float, route: Route, intent: str
+) -> None:
+    """A weak trafficking reading of news is neither an alarm nor the topic answered."""
+    ranking = (("trafficking_emergency", trafficking), ("out_of_scope", 0.3))
+    whole = IntentResult("trafficking_emergency", trafficking, ranking)
+    decision = routing.from_nlu(rules, Opening(UserState(), "es"), NEWS, whole, [])
+    assert (decision.result.route, decision.result.intent) == (route, intent)
+    assert (decision.result.handoff is not None) is (route is Route.SAFETY_EMERGENCY)
+
+
 def test_a_language_change_is_a_new_locked_state(rules: Rules) -> None:
     state = UserState(language="es")
     decision = intents.answer_intent(rules, state, "change_language", 1.0, "es", text="english")
