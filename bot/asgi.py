@@ -7,6 +7,7 @@ the database and the NLU server.
 
 from __future__ import annotations
 
+import gc
 import logging
 from contextlib import AsyncExitStack
 
@@ -51,6 +52,10 @@ class VentanillaApp:
             await stack.aclose()
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
             return
+        # Everything built so far lives as long as the worker: moved out of the collector's
+        # sight, a full collection no longer walks it in the middle of a request.
+        gc.collect()
+        gc.freeze()
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown
         await stack.aclose()
