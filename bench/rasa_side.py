@@ -9,6 +9,7 @@ by `rasa run` with its REST channel. Run bench.load with --rasa-url against it.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,9 @@ def main() -> None:
     if not any((project / "models").glob("*.tar.gz")):
         subprocess.run([rasa, "train", "--out", "models"], cwd=project, env=rasa_env(), check=True)
     print(f"serving the Rasa assistant from {project} on http://127.0.0.1:{port}", flush=True)
+    # `kill` (SIGTERM) used to leave `rasa run` serving on its own; as an exception,
+    # subprocess.run kills the child on its way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     subprocess.run(
         [
             rasa,
