@@ -108,7 +108,7 @@ Rule = tuple[float, float, float, frozenset[str], float]
 
 def model_alarm(item: Scored, threshold: float, rule: Rule) -> bool:
     sentence, corroboration, sure, quietable, reported = rule
-    raised = reported if item.reported and reported else None
+    raised = reported if item.reported else 0.0
     found = danger_from_any(
         item.whole, item.parts, threshold, sentence, corroboration, sure, quietable, raised
     )

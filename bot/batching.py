@@ -3,8 +3,8 @@
 Two users. The database's group commit (`bot/db/batching.py`): one statement per
 batch of first-seen checks and state loads. The NLU client: under load many
 messages wait for the NLU at once and the server handles one request at a time;
-each request costs the app an HTTP round (httpx's connection pool work was a
-quarter of the app's CPU under load) and the server its per-request overhead and
+each request costs the app an HTTP round (the largest share of the app's CPU
+under load, docs/benchmarks.md) and the server its per-request overhead and
 one encoder pass, whose time goes mostly into streaming weights whatever the
 number of texts. So at most `in_flight` batches are out at a time; items that
 arrive meanwhile wait for the next one and go together. When nothing is out an

@@ -208,11 +208,11 @@ def from_nlu(
 ) -> Decision:
     """Danger anywhere wins; then the person's main need, or the fallback when unsure."""
     config, state, language = rules.config, start.state, start.language
-    reported = REPORTED_THRESHOLD if rules.danger_scan.reported(text) else None
+    reported = REPORTED_THRESHOLD if rules.danger_scan.reported(text) else 0.0
     found = danger_from_any(whole, parts, config.safety_threshold, reported=reported)
     if found is not None:
         return intents.danger(rules, state, found, language, whole)
-    if reported is not None:
+    if reported:
         whole = without_intent(whole, EMERGENCY_KEY)
         parts = [without_intent(p, EMERGENCY_KEY) for p in parts]
     need = main_need(whole, parts, config.fallback_threshold, config.second_need_threshold)

@@ -108,7 +108,7 @@ def danger_from_any(
     corroboration: float = CORROBORATION,
     sure: float = SENTENCE_SURE,
     quietable: frozenset[str] = QUIETABLE,
-    reported: float | None = None,
+    reported: float = 0.0,
 ) -> Danger | None:
     """The intents contract: danger in the whole text or in any of its sentences.
 
@@ -122,12 +122,11 @@ def danger_from_any(
     data (docs/benchmarks.md).
 
     `reported` is the threshold for trafficking readings when the message tells of
-    danger as news or hearsay (REPORTED_THRESHOLD), None when it does not."""
-    raised = reported or 0.0
-    found = {danger_from_intent(whole, safety_threshold, raised)}
+    danger as news or hearsay (REPORTED_THRESHOLD); 0 when it does not."""
+    found = {danger_from_intent(whole, safety_threshold, reported)}
     floor = max(safety_threshold, sentence_threshold)
     found |= {
-        danger_from_intent(IntentResult(p.intent, p.confidence), floor, raised)
+        danger_from_intent(IntentResult(p.intent, p.confidence), floor, reported)
         for p in parts
         if p.intent in (EMERGENCY_KEY, SELF_HARM_KEY)
         and (
