@@ -7,7 +7,8 @@ Run by hand, never by the tests:
     .venv/bin/python -m bench.load --rasa-url http://127.0.0.1:5006 --rate 0 --duration 20
 
 Offered rate 0 means "as fast as the connections allow". Prints sustained
-messages/s, p50/p95/p99 latency, errors and the server's peak RSS (with children).
+messages/s, p50/p95/p99 latency, errors, the server's peak RSS (with children) and how
+much of the machine's CPU time the host took back (steal) during the run.
 WhatsApp replies come back in the webhook response, so their latency is end to
 end; Telegram's webhook only acknowledges, so its figure is the ack time.
 
@@ -128,6 +129,31 @@ def cpu_seconds(pid: int) -> tuple[float, float]:
         else:
             app += used
     return app, rasa
+
+
+def machine_times() -> tuple[int, int, int]:
+    """The whole machine's CPU time so far, in clock ticks: (busy, stolen, total).
+
+    On a shared virtual machine the host can take back part of our two cores
+    ("steal"); the same code then answers fewer messages with a longer tail at the
+    same CPU per message, so a run's figures are read next to this.
+    """
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest time is already in user)
+    idle = fields[3] + fields[4]
+    steal = fields[7] if len(fields) > 7 else 0
+    total = sum(fields[:8])
+    return total - idle - steal, steal, total
+
+
+def machine_report(before: tuple[int, int, int], after: tuple[int, int, int]) -> str:
+    busy, steal, total = (a - b for a, b in zip(after, before, strict=True))
+    if total <= 0:
+        return ""
+    return (
+        f"  machine: {busy / total:.0%} of CPU time busy,"
+        f" {steal / total:.0%} stolen by the host (steal)"
+    )
 
 
 def cpu_report(before: tuple[float, float], after: tuple[float, float], answered: int) -> str:
@@ -400,11 +426,13 @@ def main() -> None:
             uvloop.run(run(target, 0.0, args.warmup, args.concurrency, None, corpus, 5_000_000))
         before = cache_counts(target.base) if ours else {}
         cpu_before = cpu_seconds(tree) if tree else (0.0, 0.0)
+        machine_before = machine_times()
         # uvloop, as the server uses: the generator's own overhead stays small.
         result, peak = uvloop.run(
             run(target, args.rate, args.duration, args.concurrency, pid, corpus)
         )
         print(result.report(label, peak))
+        print(machine_report(machine_before, machine_times()))
         if tree:
             print(cpu_report(cpu_before, cpu_seconds(tree), len(result.latencies)))
         if ours:
