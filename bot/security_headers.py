@@ -26,11 +26,16 @@ NO_STORE_PREFIXES = ("/admin", "/api")
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
-    return [
+HeaderLines = tuple[list[tuple[bytes, bytes]], frozenset[bytes]]
+
+
+def _encoded(headers: dict[str, str]) -> HeaderLines:
+    """The raw header lines, and their names for replacing what a route set itself."""
+    lines = [
         (name.lower().encode("latin-1"), value.encode("latin-1"))
         for name, value in headers.items()
     ]
+    return lines, frozenset(name for name, _ in lines)
 
 
 class SecurityHeaders:
@@ -44,7 +49,7 @@ class SecurityHeaders:
     def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
         extra = {"Strict-Transport-Security": HSTS} if hsts else {}
-        self._cached = _encoded({**BASE_HEADERS, **extra})
+        self._usual = _encoded({**BASE_HEADERS, **extra})
         self._no_store = _encoded({**BASE_HEADERS, **extra, "Cache-Control": "no-store"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,8 +57,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         no_store = str(scope.get("path", "")).startswith(NO_STORE_PREFIXES)
-        ours = self._no_store if no_store else self._cached
-        names = {name for name, _ in ours}
+        # A route's own Cache-Control stays, except where nothing may be stored.
+        ours, names = self._no_store if no_store else self._usual
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

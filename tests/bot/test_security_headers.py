@@ -6,8 +6,14 @@ import dataclasses
 from pathlib import Path
 
 import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from bot.content import FileContentStore
+from bot.security_headers import SecurityHeaders
 from bot.settings import SecretSettings, Settings
 from bot.web import build_app
 from tests.bot.admin.test_login_security import running_site
@@ -71,3 +77,27 @@ def test_metrics_need_the_token_and_are_off_in_production_without_one(
         assert wrong.status_code == 401
         right = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"})
         assert right.status_code == 200 and "ventanilla_" in right.text
+
+
+def test_a_routes_own_headers_are_replaced_once_and_its_cache_control_kept_where_allowed() -> (
+    None
+):
+    async def cached(_: Request) -> Response:
+        return Response(
+            "x", headers={"Cache-Control": "max-age=60", "X-Frame-Options": "SAMEORIGIN"}
+        )
+
+    app = Starlette(
+        routes=[Route("/static/a", cached), Route("/api/a", cached)],
+        middleware=[Middleware(SecurityHeaders, hsts=True)],
+    )
+    with serve(app) as url:
+        static = httpx.get(f"{url}/static/a").headers
+        api = httpx.get(f"{url}/api/a").headers
+    for headers in (static, api):
+        assert headers.get_list("x-frame-options") == ["DENY"]
+        assert headers.get_list("strict-transport-security") == [
+            "max-age=31536000; includeSubDomains"
+        ]
+    assert static.get_list("cache-control") == ["max-age=60"]
+    assert api.get_list("cache-control") == ["no-store"]
