@@ -142,9 +142,7 @@ def machine_times() -> tuple[int, int, int]:
     """
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     # user nice system idle iowait irq softirq steal (guest time is already in user)
-    idle = fields[3] + fields[4]
-    steal = fields[7] if len(fields) > 7 else 0
-    total = sum(fields[:8])
+    idle, steal, total = fields[3] + fields[4], fields[7], sum(fields[:8])
     return total - idle - steal, steal, total
 
 
